@@ -1,0 +1,43 @@
+// Command hermes-init is a PID 1 and service supervisor for containers: it
+// reaps every zombie, forwards signals, stops its services within a grace
+// period and exits with the right status. See README.md.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hermes-init/hermes-init/supervisor"
+	"github.com/hermes-init/hermes-init/supervisor/earlysignal"
+)
+
+// version is set by scripts/build (-X main.version=...).
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args, os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run dispatches on the first argument: a subcommand, or the init itself.
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 1 {
+		switch args[1] {
+		case earlysignal.HelperCommand:
+			return supervisor.RunSpawnHelper(args[2:], stderr)
+		case "plan":
+			return runPlan(args[2:], getenv, stdout, stderr)
+		case "version":
+			fmt.Fprintf(stdout, "hermes-init %s\n", version)
+			return 0
+		case "help":
+			usage(stdout)
+			return 0
+		}
+		if !earlysignal.Active() {
+			fmt.Fprintf(stderr, "hermes-init: unknown command %q; to run a program, put it after \"--\": hermes-init -- %s\n", args[1], args[1])
+			return supervisor.ExitUsage
+		}
+	}
+	return runInit(args[1:], getenv, stdout, stderr)
+}

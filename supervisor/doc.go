@@ -1,0 +1,19 @@
+// Package supervisor is hermes-init's process side: the one reaper, the signal
+// loop, spawning services into their cgroups, and the stop sequence.
+//
+// The rules that make a Go PID 1 correct (architecture.md, "Process model"):
+//
+//   - One reaper. Reaper.Reap is the only caller of wait4 in the program; it
+//     hands each exit status to whoever registered the pid and counts the rest
+//     as orphans. Nothing here calls exec.Cmd.Wait, Run or os.Process.Wait: they
+//     would race the reaper and lose statuses (go-pid1-cgroups.md EXP-1).
+//   - Register before the child can exit: Reaper.Start holds the reaper's lock
+//     across the fork and the map insert.
+//   - A service starts inside its cgroup: clone3(CLONE_INTO_CGROUP) through
+//     SysProcAttr.UseCgroupFD, or, where clone3 is refused (Docker's default
+//     seccomp profile answers ENOSYS), a helper re-executed from this binary
+//     joins the cgroup and then execs the service. Moving a pid after it runs
+//     would let its first forks escape.
+//   - Signals are caught from the first instruction (package earlysignal) and
+//     handled in one switch (signals.go).
+package supervisor

@@ -1,0 +1,275 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hermes-init/hermes-init/supervisor/cgroup"
+	"github.com/hermes-init/hermes-init/supervisor/earlysignal"
+)
+
+// Defaults for the stop sequence. DefaultGrace stays below Docker's default
+// 10 s stop timeout so that hermes-init, not Docker's SIGKILL, ends the
+// container and reports the status.
+const (
+	DefaultGrace         = 8 * time.Second
+	DefaultLeftoverGrace = 2 * time.Second
+	// killWait bounds the wait for a killed cgroup to empty.
+	killWait = 5 * time.Second
+)
+
+// Options configure hermes-init's run.
+type Options struct {
+	Argv          []string      // the main command; required in this mode
+	Env           []string      // its environment
+	Dir           string        // its working directory (the caller's)
+	Grace         time.Duration // stop: SIGTERM to SIGKILL
+	LeftoverGrace time.Duration // main exited: leftovers' SIGTERM to SIGKILL
+	Cgroup        cgroup.Options
+	Log           *Logger
+	Stdin, Stdout, Stderr *os.File
+}
+
+// Init is the running init: its reaper, spawner and cgroup tree.
+type Init struct {
+	o       Options
+	log     *Logger
+	reaper  *Reaper
+	spawner *Spawner
+	tree    *cgroup.Tree
+	pid1    bool
+}
+
+// Prepare does the early steps shared by every mode: become a child subreaper,
+// move to "/", detect the cgroup mode and reap whatever exited before the
+// signal handler existed.
+func Prepare(o Options) *Init {
+	in := &Init{o: o, log: o.Log, reaper: NewReaper(), pid1: os.Getpid() == 1}
+	// Also as PID 1: containerd/cgroups-style fallbacks only leave statuses
+	// alone for a subreaper, and it is harmless (go-pid1-cgroups.md §1c).
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		in.log.Warnf("cannot become a child subreaper: %v", err)
+	} else if !in.pid1 {
+		in.log.Debugf("not PID 1 (pid %d): registered as child subreaper, orphans of the command come back to hermes-init", os.Getpid())
+	}
+	if !earlysignal.StubActive() {
+		in.log.Debugf("built without the entry stub: a stop signal in the first milliseconds may be lost (see scripts/build)")
+	}
+	if err := os.Chdir("/"); err != nil {
+		in.log.Warnf("cannot change directory to /: %v", err)
+	}
+	o.Cgroup.PID1 = in.pid1
+	o.Cgroup.Warnf = in.log.Warnf
+	in.tree = cgroup.Setup(o.Cgroup)
+	if in.tree.Mode() == cgroup.ModeNone {
+		in.log.Warnf("no writable cgroup (%s): services are tracked by process group and environment tag; in Docker, see README \"Cgroups in Docker\"", in.tree.Reason())
+	} else {
+		in.log.Infof("%s", in.tree.Reason())
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "/proc/self/exe"
+	}
+	in.spawner = &Spawner{Reaper: in.reaper, Log: in.log, Self: exe}
+	in.reaper.Reap()
+	return in
+}
+
+// Close removes the cgroups hermes-init created.
+func (in *Init) Close() {
+	if err := in.tree.Close(); err != nil {
+		in.log.Warnf("%v", err)
+	}
+}
+
+// RunMain runs the main command until it exits, forwarding signals, stopping it
+// on SIGTERM/SIGINT/SIGRTMIN+3, and cleaning up what it leaves behind. It
+// returns the command's exit status (see ExitCode; 126/127 when it cannot run).
+func (in *Init) RunMain() int {
+	o := in.o
+	group, err := in.tree.NewGroup("main", cgroup.Limits{})
+	if err != nil {
+		in.log.Errorf("%v", err)
+		return 1
+	}
+	defer func() {
+		if err := group.Remove(); err != nil {
+			in.log.Warnf("%v", err)
+		}
+	}()
+	path, err := Resolve(o.Argv[0], o.Env)
+	if err != nil {
+		return in.execFailed(err)
+	}
+	env := o.Env
+	if !group.Tracked() {
+		env = append(env[:len(env):len(env)], cgroup.TagVar+"=main")
+	}
+	spec := Spec{
+		Name: "main", Path: path, Argv: o.Argv, Env: env, Dir: o.Dir,
+		Files:      []*os.File{o.Stdin, o.Stdout, o.Stderr},
+		Foreground: isForeground(o.Stdin),
+		Ignore:     inheritIgnored(),
+	}
+	proc, err := in.spawner.Start(spec, group)
+	if err != nil {
+		return in.execFailed(StartError(o.Argv[0], err))
+	}
+	group.SetLeader(proc.Pid, proc.Pid, true)
+	in.log.Debugf("main command %q started, pid %d, cgroup %s", o.Argv[0], proc.Pid, group.Path())
+	status, deadline := in.superviseMain(proc, group)
+	in.cleanup(group, deadline)
+	return status
+}
+
+// superviseMain is the signal loop while the main command runs. It returns the
+// command's status and, when a stop is under way, the stop's deadline.
+func (in *Init) superviseMain(proc *Process, group *cgroup.Group) (int, time.Time) {
+	var (
+		deadline time.Time
+		grace    <-chan time.Time
+	)
+	sigs := earlysignal.C()
+	for {
+		select {
+		case s := <-sigs:
+			sig := s.(syscall.Signal)
+			switch Classify(sig) {
+			case ActReap:
+				in.reaper.Reap()
+			case ActStop:
+				in.log.Debugf("received %s: forwarding to the main command's process group", SignalName(sig))
+				if grace == nil && deadline.IsZero() {
+					deadline = time.Now().Add(in.o.Grace)
+					grace = time.After(in.o.Grace)
+				}
+				in.forward(proc, sig)
+				in.forward(proc, syscall.SIGCONT) // a stopped group must see it
+			case ActForward:
+				in.log.Debugf("forwarding %s to pid %d's process group", SignalName(sig), proc.Pid)
+				in.forward(proc, sig)
+			case ActDrop:
+				in.log.Debugf("ignoring %s", SignalName(sig))
+			}
+		case ex := <-proc.Exit:
+			proc.Release()
+			status := ExitCode(ex.Status)
+			in.log.Debugf("main command exited with status %d", status)
+			return status, deadline
+		case <-grace:
+			grace = nil
+			in.log.Warnf("main command (pid %d) still running %s after the stop signal: killing everything in %s", proc.Pid, in.o.Grace, describe(group))
+			if err := group.Kill(); err != nil {
+				in.log.Warnf("kill %s: %v", describe(group), err)
+			}
+			if !group.Tracked() {
+				_ = proc.Signal(syscall.SIGKILL)
+			}
+		}
+	}
+}
+
+func (in *Init) forward(proc *Process, sig syscall.Signal) {
+	if err := proc.Signal(sig); err != nil {
+		in.log.Warnf("forward %s to pid %d: %v", SignalName(sig), proc.Pid, err)
+	}
+}
+
+// cleanup ends whatever the main command left behind (double-forked orphans,
+// setsid daemons, processes ignoring SIGTERM): SIGTERM, a short grace, then
+// SIGKILL. As PID 1 the kernel would kill them when we exit anyway, but not
+// when hermes-init is not PID 1, and not gracefully.
+func (in *Init) cleanup(group *cgroup.Group, stopDeadline time.Time) {
+	in.reaper.Reap()
+	if group.Populated() {
+		grace := in.o.LeftoverGrace
+		if !stopDeadline.IsZero() {
+			grace = min(grace, max(time.Until(stopDeadline), 0))
+		}
+		n, _ := group.Signal(syscall.SIGTERM)
+		_, _ = group.Signal(syscall.SIGCONT)
+		in.log.Debugf("main command left %d processes: SIGTERM, %s grace", n, grace)
+		if !in.waitEmpty(group, grace) {
+			pids, _ := group.Pids()
+			in.log.Warnf("%d leftover processes of the main command ignored SIGTERM for %s: killing %v", len(pids), grace, pids)
+			if err := group.Kill(); err != nil {
+				in.log.Warnf("kill %s: %v", describe(group), err)
+			}
+			if !in.waitEmpty(group, killWait) {
+				in.log.Errorf("%s still not empty %s after SIGKILL", describe(group), killWait)
+			}
+		}
+	}
+	in.reaper.Reap()
+}
+
+// waitEmpty waits until the group is empty, reaping meanwhile (leftovers are
+// our children or reparent to us). A new stop signal cuts the wait short.
+func (in *Init) waitEmpty(group *cgroup.Group, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		in.reaper.Reap()
+		if !group.Populated() {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		select {
+		case s := <-earlysignal.C():
+			if Classify(s.(syscall.Signal)) == ActStop {
+				in.log.Debugf("second stop signal: not waiting for leftovers")
+				return false
+			}
+		case <-tick.C:
+		}
+	}
+}
+
+func (in *Init) execFailed(err error) int {
+	var ee *ExecError
+	if !errors.As(err, &ee) {
+		ee = &ExecError{Err: err, Status: ExitCannotExec}
+	}
+	fmt.Fprintf(in.o.Stderr, "hermes-init: %v\n", ee)
+	return ee.Status
+}
+
+func describe(g *cgroup.Group) string {
+	if p := g.Path(); p != "" {
+		return "cgroup " + p
+	}
+	return "service " + g.Name() + " (no cgroup)"
+}
+
+// isForeground reports whether f is a terminal whose foreground process group
+// is ours: then the command's group must take the foreground, or it would stop
+// on its first read from the terminal (SIGTTIN), as tini and catatonit do.
+func isForeground(f *os.File) bool {
+	if f == nil {
+		return false
+	}
+	pgrp, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPGRP)
+	return err == nil && pgrp == unix.Getpgrp()
+}
+
+// inheritIgnored returns the signals that were ignored when hermes-init
+// started and that a child would not inherit as ignored by itself: the ones
+// hermes-init must handle anyway (stop signals, SIGCHLD). Other ignored
+// signals hermes-init ignores too, and fork keeps that.
+func inheritIgnored() []syscall.Signal {
+	var out []syscall.Signal
+	for _, sig := range earlysignal.IgnoredAtStart() {
+		if Classify(sig) == ActStop || sig == syscall.SIGCHLD {
+			out = append(out, sig)
+		}
+	}
+	return out
+}

@@ -1,0 +1,72 @@
+package supervisor
+
+import (
+	"fmt"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hermes-init/hermes-init/supervisor/earlysignal"
+)
+
+// Action is what hermes-init does with a signal it receives.
+type Action int
+
+// The actions; README.md has the table.
+const (
+	// ActReap: SIGCHLD collects exited children; never forwarded.
+	ActReap Action = iota
+	// ActStop: SIGTERM, SIGINT and SIGRTMIN+3 (Podman's --systemd stop signal)
+	// start the stop sequence: forward, wait the grace, kill what is left.
+	ActStop
+	// ActForward: sent on to the main command's process group (in services
+	// mode, to the default slot's).
+	ActForward
+	// ActDrop: never forwarded. SIGURG is the Go runtime's preemption signal
+	// (golang/go#37942) and SIGPIPE only concerns hermes-init's own writes;
+	// synchronous fault signals sent with kill(2) are meaningless to forward.
+	ActDrop
+)
+
+// Classify is the one place that decides what a signal means to hermes-init.
+func Classify(sig syscall.Signal) Action {
+	switch sig {
+	case unix.SIGCHLD:
+		return ActReap
+	case unix.SIGTERM, unix.SIGINT, earlysignal.SIGRTMIN3:
+		return ActStop
+	case unix.SIGURG, unix.SIGPIPE, unix.SIGPROF,
+		unix.SIGILL, unix.SIGTRAP, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSTKFLT, unix.SIGSYS:
+		return ActDrop
+	case unix.SIGKILL, unix.SIGSTOP:
+		return ActDrop // cannot be caught; listed for completeness
+	}
+	// HUP, QUIT, ABRT, USR1, USR2, ALRM, CONT, TSTP, TTIN, TTOU, WINCH, XCPU,
+	// XFSZ, VTALRM, IO, PWR and the real-time signals 35-64. The job-control
+	// signals are forwarded, not acted on: hermes-init itself never stops.
+	return ActForward
+}
+
+// SignalName names a signal the way kill -l does ("TERM", "RTMIN+3").
+func SignalName(sig syscall.Signal) string {
+	if sig >= 34 && sig <= 64 {
+		if sig == 34 {
+			return "RTMIN"
+		}
+		if sig <= 49 {
+			return fmt.Sprintf("RTMIN+%d", sig-34)
+		}
+		if sig == 64 {
+			return "RTMAX"
+		}
+		return fmt.Sprintf("RTMAX-%d", 64-sig)
+	}
+	name := unix.SignalName(sig)
+	if len(name) > 3 && name[:3] == "SIG" {
+		return name[3:]
+	}
+	if name == "" {
+		return fmt.Sprintf("signal %d", int(sig))
+	}
+	return name
+}
