@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -26,4 +27,13 @@ func read(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// helper prepares a re-run of this test binary limited to one test, with extra
+// environment: the os/exec helper-process pattern.
+func helper(t *testing.T, run string, env ...string) *osexec.Cmd {
+	t.Helper()
+	cmd := osexec.Command(os.Args[0], "-test.run="+run, "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
 }
