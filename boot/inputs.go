@@ -1,0 +1,112 @@
+package boot
+
+import (
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Environment variables the reconciliation reads (hermes-contract.md §1).
+const (
+	// EnvBootstrapState: only the literal "running" seeds gateway_state.json
+	// on a volume that has none, so that a first boot starts the gateway.
+	EnvBootstrapState = "HERMES_GATEWAY_BOOTSTRAP_STATE"
+	// EnvNoSupervise (1, true, yes) opts out of supervising `gateway run`,
+	// which also disables the legacy migration (PR #33583, PR #33603).
+	EnvNoSupervise = "HERMES_GATEWAY_NO_SUPERVISE"
+	// EnvMultiplex is the fallback for multiplex mode when hermes-init's own
+	// configuration does not say.
+	EnvMultiplex = "GATEWAY_MULTIPLEX_PROFILES"
+)
+
+// Inputs is everything MakePlan decides from, besides the home directory's
+// contents. Nothing else (process environment, /proc, the clock) is read.
+type Inputs struct {
+	// Home is HERMES_HOME, the root profile's home. It must exist.
+	Home string
+	// MainCommand is the container's main command, the argv after "--" as
+	// hermes-init received it; nil when there is none.
+	MainCommand []string
+	// Getenv looks up the environment; nil means an empty environment.
+	Getenv func(string) string
+	// Multiplex is hermes-init's multiplex configuration; nil means unset,
+	// and then GATEWAY_MULTIPLEX_PROFILES decides (truthy: 1, true, yes, on).
+	Multiplex *bool
+	// Now stamps the boot log (in Now's location: Hermes logs local time)
+	// and the legacy migration record.
+	Now time.Time
+}
+
+func (in Inputs) env(key string) string {
+	if in.Getenv == nil {
+		return ""
+	}
+	return in.Getenv(key)
+}
+
+func (in Inputs) multiplex() bool {
+	if in.Multiplex != nil {
+		return *in.Multiplex
+	}
+	return truthy(in.env(EnvMultiplex))
+}
+
+// truthy is Hermes's is_truthy_value for strings.
+func truthy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// noSupervise mirrors container_boot.py exactly: lower-cased, not trimmed,
+// and without "on".
+func noSupervise(s string) bool {
+	switch strings.ToLower(s) {
+	case "1", "true", "yes":
+		return true
+	}
+	return false
+}
+
+// hermesArgs strips the image's wrapper prefix from the container command,
+// leaving the hermes arguments: everything through the first token ending in
+// main-wrapper.sh (else a leading argv whose basename is init), then a
+// leading …entrypoint-dispatch.sh, then a leading hermes. Cutting at the
+// wrapper token, which the image owns, survived the s6 v2→v3 argv change
+// that positional peeling did not.
+func hermesArgs(argv []string) []string {
+	args := argv
+	if i := slices.IndexFunc(args, func(a string) bool { return strings.HasSuffix(a, "main-wrapper.sh") }); i >= 0 {
+		args = args[i+1:]
+	} else if len(args) > 0 && path.Base(args[0]) == "init" {
+		args = args[1:]
+	}
+	if len(args) > 0 && strings.HasSuffix(args[0], "entrypoint-dispatch.sh") {
+		args = args[1:]
+	}
+	if len(args) > 0 && path.Base(args[0]) == "hermes" {
+		args = args[1:]
+	}
+	return args
+}
+
+// isDashboard reports a dashboard container. It must not reconcile: with a
+// shared bind-mounted home it would fight the gateway container over the
+// slots' log locks (s6-log "Resource busy" restart storm; #78803).
+func isDashboard(argv []string) bool {
+	args := hermesArgs(argv)
+	return len(args) > 0 && args[0] == "dashboard"
+}
+
+// isLegacyGatewayRun reports a container command equivalent to `gateway run`
+// without --no-supervise: the tini-era way of running the gateway.
+func isLegacyGatewayRun(argv []string) bool {
+	args := hermesArgs(argv)
+	if slices.Contains(args, "--no-supervise") {
+		return false
+	}
+	return len(args) >= 2 && args[0] == "gateway" && args[1] == "run"
+}
