@@ -127,6 +127,9 @@ func marshal(v any) ([]byte, error) {
 }
 
 func compact(v json.RawMessage) json.RawMessage {
+	if !bytes.ContainsAny(v, " \t\r\n") {
+		return v // already compact (the gateway writes compact JSON); Decode gave us a copy
+	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, v); err != nil {
 		return bytes.Clone(v) // unreachable: v comes from a validated document

@@ -6,11 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
-	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/hermes-init/hermes-init/boot"
 	"github.com/hermes-init/hermes-init/gateway"
@@ -38,7 +34,10 @@ func runPlan(args []string, getenv func(string) string, stdout, stderr io.Writer
 	if opts.json {
 		return printPlanJSON(plan, stdout, stderr)
 	}
-	printPlanTable(plan, stdout)
+	if err := plan.WriteTable(stdout); err != nil {
+		fmt.Fprintf(stderr, "hermes-init: plan: %v\n", err)
+		return 1
+	}
 	return 0
 }
 
@@ -92,76 +91,4 @@ func printPlanJSON(plan boot.Plan, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s\n", b)
 	return 0
-}
-
-func printPlanTable(plan boot.Plan, w io.Writer) {
-	fmt.Fprintf(w, "home: %s\n", printable(plan.Home))
-	if plan.SkippedReason != "" {
-		fmt.Fprintf(w, "skipped: %s\n", plan.SkippedReason)
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROFILE\tAUTOSTART\tACTION\tPRIOR_STATE\tPRIOR_EXIT\tDIR")
-	for _, s := range plan.Slots {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Profile, yesNo(s.Autostart), s.Action(),
-			printable(s.Prior.Label()), s.PriorExit, printable(s.Dir))
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "sweep: %s\n", orNone(plan.Sweep))
-	fmt.Fprintf(w, "seed: %s\n", orNone(nonEmpty(plan.Seed)))
-	fmt.Fprintf(w, "migration: %s\n", orNone(nonEmpty(plan.Migration)))
-	printWarnings(plan, w)
-}
-
-func printWarnings(plan boot.Plan, w io.Writer) {
-	var lines []string
-	for _, s := range plan.Slots {
-		for _, warn := range s.Warnings {
-			lines = append(lines, "["+s.Profile+"] "+printable(warn.String()))
-		}
-	}
-	for _, warn := range plan.Warnings {
-		lines = append(lines, printable(warn.String()))
-	}
-	if len(lines) == 0 {
-		return
-	}
-	fmt.Fprintln(w, "warnings:")
-	for _, l := range lines {
-		fmt.Fprintf(w, "  %s\n", l)
-	}
-}
-
-// printable quotes text that would break the table or the terminal: a
-// directory name may hold any byte but a slash.
-func printable(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return strconv.Quote(s)
-	}
-	return s
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-func nonEmpty(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return []string{s}
-}
-
-func orNone(paths []string) string {
-	if len(paths) == 0 {
-		return "none"
-	}
-	quoted := make([]string, len(paths))
-	for i, p := range paths {
-		quoted[i] = printable(p)
-	}
-	return strings.Join(quoted, " ")
 }
