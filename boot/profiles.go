@@ -37,7 +37,7 @@ func (p *Plan) planProfiles(r *os.Root, multiplex bool) {
 }
 
 func (p *Plan) planProfile(profiles *os.Root, name string, multiplex bool) {
-	path := filepath.Join(profiles.Name(), name)
+	path := nofollow.Join(profiles, name)
 	fi, err := nofollow.Lstat(profiles, name)
 	if err != nil {
 		p.warn(path, reason(err)+"; skipped")

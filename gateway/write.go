@@ -79,6 +79,8 @@ func RecordDesiredState(home, desired string, now time.Time) error {
 // wrote. It is how boot seeds state (first-boot seed, legacy migration): a
 // file that appeared in the meantime is never replaced.
 func CreateStateIn(r *os.Root, fields []Field) (bool, error) {
+	writeMu.Lock()
+	defer writeMu.Unlock()
 	data, err := encodeFields(fields)
 	if err != nil {
 		return false, fmt.Errorf("create %s: %w", nofollow.Join(r, StateFile), err)

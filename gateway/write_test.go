@@ -118,7 +118,7 @@ func TestMergeWriteBadValue(t *testing.T) {
 func TestMergeWriteRemovesStaleTemp(t *testing.T) {
 	is := is.New(t)
 	home := t.TempDir()
-	write(t, home, ".gateway_state.json.hermes-init.tmp", "half-writ")
+	write(t, home, fmt.Sprintf(".gateway_state.json.hermes-init.%d.tmp", os.Getpid()), "half-writ")
 	is.NoErr(MergeWrite(home, map[string]any{"a": 1}))
 	assertNoTemp(t, home)
 	is.Equal(read(t, filepath.Join(home, StateFile)), `{"a":1}`+"\n")

@@ -14,10 +14,12 @@
 //     the way the image's stage2 hook refuses to act "through symlinked path"
 //     (hermes-contract.md §8, refuse_symlinked_path).
 //
-// Reads open with O_NONBLOCK and check the file type after opening, so a FIFO
-// or device planted under a known file name cannot hang or feed the boot.
+// Reads open with O_NONBLOCK and check the file type after opening, and
+// directories open with O_DIRECTORY, so a FIFO or device planted under a
+// known name cannot hang or feed the boot.
 // Writes are atomic: a temporary file in the same directory, fsync, rename (or
 // link, for create-only), fsync of the directory. A kill at any instant leaves
 // either the old file or the new one, never a mix; at worst a dot-prefixed
-// temporary file stays behind and the next write to the same name removes it.
+// temporary file stays behind, and the same process's next write to that name
+// removes it.
 package nofollow

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/matryer/is"
 )
@@ -44,7 +45,7 @@ func TestOpenPath(t *testing.T) {
 
 	r, err := OpenPath(base, "a/b")
 	is.NoErr(err)
-	is.Equal(r.Name(), filepath.Join(base, "a/b"))
+	is.Equal(Dir(r), filepath.Join(base, "a/b"))
 	r.Close()
 
 	_, err = OpenPath(base, "a/link")
@@ -271,4 +272,28 @@ func TestKind(t *testing.T) {
 	is.Equal(Kind(fs.ModeDevice|fs.ModeCharDevice), "character device")
 	is.Equal(Kind(fs.ModeDevice), "block device")
 	is.Equal(Kind(fs.ModeIrregular), "special file")
+}
+
+// TestOpenRootDotNeverBlocks pins the os.Root behaviour OpenDir relies on when
+// a directory is swapped for a FIFO after the Lstat: "name/." opens name with
+// O_DIRECTORY, so the open fails at once instead of waiting for a writer.
+func TestOpenRootDotNeverBlocks(t *testing.T) {
+	is := is.New(t)
+	dir := t.TempDir()
+	is.NoErr(syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644))
+	r := open(t, dir)
+	done := make(chan error, 1)
+	go func() {
+		sub, err := r.OpenRoot("fifo/.")
+		if err == nil {
+			sub.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		is.True(errors.Is(err, syscall.ENOTDIR))
+	case <-time.After(5 * time.Second):
+		t.Fatal("opening a FIFO as a directory blocked")
+	}
 }

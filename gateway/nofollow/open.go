@@ -52,7 +52,10 @@ func OpenDir(r *os.Root, name string) (*os.Root, error) {
 	if !fi.IsDir() {
 		return nil, pathErr("open", r, name, syscall.ENOTDIR)
 	}
-	sub, err := r.OpenRoot(name)
+	// "name/." makes os.Root open name as an intermediate component, with
+	// O_DIRECTORY: if name was swapped for a FIFO since the Lstat, the open
+	// fails instead of blocking the boot until a writer shows up.
+	sub, err := r.OpenRoot(name + "/.")
 	if err != nil {
 		return nil, pathErr("open", r, name, unwrapPath(err))
 	}
@@ -75,6 +78,11 @@ func Lstat(r *os.Root, name string) (fs.FileInfo, error) {
 // Join returns the full path of name inside r, for messages.
 func Join(r *os.Root, name string) string {
 	return filepath.Join(r.Name(), name)
+}
+
+// Dir returns the clean path r was opened on, for messages.
+func Dir(r *os.Root) string {
+	return filepath.Clean(r.Name())
 }
 
 // Kind names the type of a file mode for messages ("directory", "FIFO", ...).

@@ -55,12 +55,12 @@ func ReadTail(r *os.Root, name string, n int64) ([]byte, int64, error) {
 func Names(r *os.Root) ([]string, error) {
 	d, err := r.Open(".")
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: r.Name(), Err: unwrapPath(err)}
+		return nil, &fs.PathError{Op: "open", Path: Dir(r), Err: unwrapPath(err)}
 	}
 	defer d.Close()
 	names, err := d.Readdirnames(-1)
 	if err != nil {
-		return nil, &fs.PathError{Op: "readdir", Path: r.Name(), Err: unwrapPath(err)}
+		return nil, &fs.PathError{Op: "readdir", Path: Dir(r), Err: unwrapPath(err)}
 	}
 	return names, nil
 }

@@ -4,12 +4,23 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"strconv"
+	"sync"
 	"syscall"
 )
 
-// tmpSuffix marks our temporary files. The name is fixed per target, so a
-// temporary file left by a kill is removed by the next write to that target.
-const tmpSuffix = ".hermes-init.tmp"
+// writeMu serialises atomic writes inside this process: two writers of one
+// target would otherwise share its temporary file name.
+var writeMu sync.Mutex
+
+// tmpName is the temporary file for a target: dot-prefixed, and fixed per
+// target and process, so that one left by a kill is removed by the process's
+// next write to that target. PID 1 is PID 1 in every container, so
+// hermes-init cleans up after its own previous life; another process never
+// removes a temporary file that a live writer is still filling.
+func tmpName(name string) string {
+	return "." + name + ".hermes-init." + strconv.Itoa(os.Getpid()) + ".tmp"
+}
 
 // WriteFile atomically replaces name inside r with data. The new file keeps
 // the mode and owner of the file it replaces; a new file gets perm and, when
@@ -35,6 +46,8 @@ type owner struct {
 }
 
 func write(r *os.Root, name string, data []byte, perm fs.FileMode, exclusive bool) (bool, error) {
+	writeMu.Lock()
+	defer writeMu.Unlock()
 	own, exists, err := targetOwner(r, name, perm)
 	if exists && exclusive {
 		return false, nil // whatever stands there, it is not ours to replace
@@ -42,7 +55,7 @@ func write(r *os.Root, name string, data []byte, perm fs.FileMode, exclusive boo
 	if err != nil {
 		return false, err
 	}
-	tmp := "." + name + tmpSuffix
+	tmp := tmpName(name)
 	if err := writeTemp(r, tmp, data, own); err != nil {
 		return false, err
 	}
@@ -127,7 +140,7 @@ func chown(f *os.File, own owner) {
 func dirOwner(r *os.Root) (owner, error) {
 	fi, err := r.Stat(".")
 	if err != nil {
-		return owner{}, &fs.PathError{Op: "stat", Path: r.Name(), Err: unwrapPath(err)}
+		return owner{}, &fs.PathError{Op: "stat", Path: Dir(r), Err: unwrapPath(err)}
 	}
 	uid, gid := ids(fi)
 	return owner{uid: uid, gid: gid}, nil
@@ -145,11 +158,11 @@ func ids(fi fs.FileInfo) (int, int) {
 func syncDir(r *os.Root) error {
 	d, err := r.Open(".")
 	if err != nil {
-		return &fs.PathError{Op: "open", Path: r.Name(), Err: unwrapPath(err)}
+		return &fs.PathError{Op: "open", Path: Dir(r), Err: unwrapPath(err)}
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return &fs.PathError{Op: "fsync", Path: r.Name(), Err: unwrapPath(err)}
+		return &fs.PathError{Op: "fsync", Path: Dir(r), Err: unwrapPath(err)}
 	}
 	return nil
 }
