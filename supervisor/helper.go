@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -30,6 +30,7 @@ func RunSpawnHelper(args []string, stderr io.Writer) int {
 	uid := fs.Int("uid", -1, "user id")
 	gid := fs.Int("gid", -1, "group id")
 	groups := fs.String("groups", "", "supplementary group ids")
+	mask := fs.String("mask", "", "signal mask to exec with, hex")
 	if err := fs.Parse(args); err != nil || fs.NArg() < 2 {
 		fmt.Fprintln(stderr, "hermes-init: spawn helper: bad arguments (internal)")
 		return ExitCannotExec
@@ -47,7 +48,7 @@ func RunSpawnHelper(args []string, stderr io.Writer) int {
 	}
 	for _, n := range splitList(*ignore) {
 		if v, err := strconv.Atoi(n); err == nil {
-			signal.Ignore(syscall.Signal(v))
+			setIgnored(syscall.Signal(v))
 		}
 	}
 	// A stop that reached us before the Go runtime was up was recorded by the
@@ -65,11 +66,11 @@ func RunSpawnHelper(args []string, stderr io.Writer) int {
 		}
 	}
 	runtime.LockOSThread()
-	if mask, ok := earlysignal.MaskAtStart(); ok {
-		// The runtime unblocked some signals on this thread; the service gets
-		// the mask hermes-init was started with, as a direct fork would.
+	if *mask != "" {
+		// The runtime unblocked some signals on this thread: the service gets
+		// the mask hermes-init was started with.
 		var set unix.Sigset_t
-		set.Val[0] = mask
+		set.Val[0], _ = strconv.ParseUint(*mask, 16, 64)
 		_ = unix.PthreadSigmask(unix.SIG_SETMASK, &set, nil)
 	}
 	err := unix.Exec(path, argv, os.Environ())
@@ -78,6 +79,14 @@ func RunSpawnHelper(args []string, stderr io.Writer) int {
 		status = ExitNotFound
 	}
 	return fail(status, "cannot run %q: %v", path, err)
+}
+
+// setIgnored sets sig to SIG_IGN with rt_sigaction itself: os/signal cannot
+// ignore the fault signals, and the disposition must survive the exec that
+// follows.
+func setIgnored(sig syscall.Signal) {
+	act := [4]uint64{1} // struct kernel_sigaction{handler: SIG_IGN}
+	_, _, _ = unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&act[0])), 0, 8, 0, 0)
 }
 
 func dropPrivileges(uid, gid int, groups string) error {

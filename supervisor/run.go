@@ -25,13 +25,13 @@ const (
 
 // Options configure hermes-init's run.
 type Options struct {
-	Argv          []string      // the main command; required in this mode
-	Env           []string      // its environment
-	Dir           string        // its working directory (the caller's)
-	Grace         time.Duration // stop: SIGTERM to SIGKILL
-	LeftoverGrace time.Duration // main exited: leftovers' SIGTERM to SIGKILL
-	Cgroup        cgroup.Options
-	Log           *Logger
+	Argv                  []string      // the main command; required in this mode
+	Env                   []string      // its environment
+	Dir                   string        // its working directory (the caller's)
+	Grace                 time.Duration // stop: SIGTERM to SIGKILL
+	LeftoverGrace         time.Duration // main exited: leftovers' SIGTERM to SIGKILL
+	Cgroup                cgroup.Options
+	Log                   *Logger
 	Stdin, Stdout, Stderr *os.File
 }
 
@@ -57,8 +57,10 @@ func Prepare(o Options) *Init {
 	} else if !in.pid1 {
 		in.log.Debugf("not PID 1 (pid %d): registered as child subreaper, orphans of the command come back to hermes-init", os.Getpid())
 	}
-	if !earlysignal.StubActive() {
+	if mask, ok := earlysignal.MaskAtStart(); !ok {
 		in.log.Debugf("built without the entry stub: a stop signal in the first milliseconds may be lost (see scripts/build)")
+	} else if in.log.Enabled(LevelDebug) {
+		in.log.Debugf("started with signal mask %#x, ignoring %v", mask, earlysignal.IgnoredAtStart())
 	}
 	if err := os.Chdir("/"); err != nil {
 		in.log.Warnf("cannot change directory to /: %v", err)
@@ -114,7 +116,8 @@ func (in *Init) RunMain() int {
 		Name: "main", Path: path, Argv: o.Argv, Env: env, Dir: o.Dir,
 		Files:      []*os.File{o.Stdin, o.Stdout, o.Stderr},
 		Foreground: isForeground(o.Stdin),
-		Ignore:     inheritIgnored(),
+		Ignore:     earlysignal.IgnoredForChildren(),
+		Mask:       ChildMask(),
 	}
 	proc, err := in.spawner.Start(spec, group)
 	if err != nil {
@@ -258,18 +261,4 @@ func isForeground(f *os.File) bool {
 	}
 	pgrp, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPGRP)
 	return err == nil && pgrp == unix.Getpgrp()
-}
-
-// inheritIgnored returns the signals that were ignored when hermes-init
-// started and that a child would not inherit as ignored by itself: the ones
-// hermes-init must handle anyway (stop signals, SIGCHLD). Other ignored
-// signals hermes-init ignores too, and fork keeps that.
-func inheritIgnored() []syscall.Signal {
-	var out []syscall.Signal
-	for _, sig := range earlysignal.IgnoredAtStart() {
-		if Classify(sig) == ActStop || sig == syscall.SIGCHLD {
-			out = append(out, sig)
-		}
-	}
-	return out
 }

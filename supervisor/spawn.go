@@ -32,6 +32,29 @@ type Spec struct {
 	Foreground bool
 	// Ignore lists signals the process must start with at SIG_IGN.
 	Ignore []syscall.Signal
+	// Mask, when set, is the signal mask the process must start with. A Go
+	// fork only passes on blocked signals the runtime itself lets be blocked
+	// (runtime.BeforeFork saves the forking thread's mask, from which minit
+	// removed SIGTERM, SIGINT, SIGHUP and the fault signals), so a mask with
+	// any of those goes through the helper.
+	Mask *uint64
+}
+
+// runtimeUnblocks are the signals the Go runtime unblocks on its threads
+// (runtime.blockableSig is false for them), so a direct fork cannot pass them
+// on blocked.
+const runtimeUnblocks = 1<<(1-1) | 1<<(2-1) | 1<<(3-1) | 1<<(4-1) | 1<<(5-1) | 1<<(6-1) | 1<<(7-1) |
+	1<<(8-1) | 1<<(11-1) | 1<<(15-1) | 1<<(16-1) | 1<<(17-1) | 1<<(23-1) | 1<<(27-1) | 1<<(31-1) |
+	1<<(32-1) | 1<<(33-1) | 1<<(34-1)
+
+// ChildMask returns the mask children must get when a direct fork would not
+// give it to them: hermes-init's own starting mask, when it blocks signals the
+// runtime unblocks.
+func ChildMask() *uint64 {
+	if mask, ok := earlysignal.MaskAtStart(); ok && mask&runtimeUnblocks != 0 {
+		return &mask
+	}
+	return nil
 }
 
 // Process is a started service process. It leads its own process group.
@@ -79,8 +102,9 @@ type Spawner struct {
 
 // Start starts spec inside g. The process leads its own process group.
 func (s *Spawner) Start(spec Spec, g *cgroup.Group) (*Process, error) {
-	direct := g.CgroupFD() >= 0 && !g.NeedsJoin() && len(spec.Ignore) == 0 && !s.noClone3.Load()
-	if g.CgroupFD() < 0 && !g.NeedsJoin() && len(spec.Ignore) == 0 {
+	plain := len(spec.Ignore) == 0 && spec.Mask == nil // nothing a fork cannot do
+	direct := g.CgroupFD() >= 0 && !g.NeedsJoin() && plain && !s.noClone3.Load()
+	if g.CgroupFD() < 0 && !g.NeedsJoin() && plain {
 		return s.start(spec, -1) // ModeNone: a plain fork is all there is
 	}
 	if direct {
@@ -154,6 +178,9 @@ func (s *Spawner) startHelper(spec Spec, g *cgroup.Group) (*Process, error) {
 			nums = append(nums, strconv.Itoa(int(sig)))
 		}
 		args = append(args, "--ignore", strings.Join(nums, ","))
+	}
+	if spec.Mask != nil {
+		args = append(args, "--mask", strconv.FormatUint(*spec.Mask, 16))
 	}
 	if c := spec.Cred; c != nil {
 		args = append(args, "--uid", strconv.Itoa(int(c.Uid)), "--gid", strconv.Itoa(int(c.Gid)))

@@ -23,6 +23,11 @@ type Limits struct {
 	PidsMax   int64 // pids.max
 }
 
+// needs reports whether a limit needs the v1 hierarchy h.
+func (l Limits) needs(h string) bool {
+	return h == "memory" && l.MemoryMax > 0 || h == "pids" && l.PidsMax > 0
+}
+
 // Group is one service's cgroup, or in ModeNone its process group and tag.
 type Group struct {
 	name string
@@ -57,6 +62,11 @@ func (t *Tree) NewGroup(name string, lim Limits) (*Group, error) {
 		g.fd = fd
 	}
 	for h, parent := range t.v1 {
+		if t.mode == ModeHybrid && !lim.needs(h) {
+			// The v2 tree already tracks the service; joining a v1 hierarchy
+			// costs a helper exec per start, so only do it for a limit.
+			continue
+		}
 		dir := filepath.Join(parent, name)
 		if err := mkdirGroup(dir); err != nil {
 			g.Close()

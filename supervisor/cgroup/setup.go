@@ -198,8 +198,8 @@ func (t *Tree) setupV2(o Options, mounts []mount, cgPath string) (string, error)
 		t.v2, where = own, "at the root of its cgroup namespace"
 		t.evacuate(own, o.Controllers)
 	default:
-		dir := filepath.Join(own, "hermes-init."+strconv.Itoa(t.self))
-		if err := t.mkdir(dir); err != nil {
+		dir, err := t.mkdirUnique(filepath.Join(own, "hermes-init."+strconv.Itoa(t.self)))
+		if err != nil {
 			return "", err
 		}
 		t.v2, where = dir, "in its own cgroup "+cgPath
@@ -311,8 +311,7 @@ func (t *Tree) setupV1(o Options, mounts []mount, paths map[string]string, hiera
 			case cgPath == "/" && o.PID1 && exists(filepath.Join(own, "notify_on_release")) && !exists(filepath.Join(own, "release_agent")):
 				dir = own // root of a cgroup namespace (release_agent exists only at the real root)
 			default:
-				dir = filepath.Join(own, "hermes-init."+strconv.Itoa(t.self))
-				err = t.mkdir(dir)
+				dir, err = t.mkdirUnique(filepath.Join(own, "hermes-init."+strconv.Itoa(t.self)))
 			}
 			if err != nil {
 				t.warnf("cgroup v1 %s hierarchy unusable: %v", h, err)
@@ -352,6 +351,24 @@ func (t *Tree) ensureDir(mountpoint, rel string) (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// mkdirUnique creates base, or base.1, base.2, ... when another hermes-init
+// (a PID 1 of another PID namespace has the same pid) already uses the name:
+// a subtree hermes-init did not create is never shared, nor removed.
+func (t *Tree) mkdirUnique(base string) (string, error) {
+	dir := base
+	for i := 1; ; i++ {
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			t.created = append(t.created, dir)
+			return dir, nil
+		}
+		if !errors.Is(err, os.ErrExist) || i > 100 {
+			return "", fmt.Errorf("create cgroup %s: %w", dir, err)
+		}
+		dir = base + "." + strconv.Itoa(i)
+	}
 }
 
 func (t *Tree) mkdir(dir string) error {

@@ -29,6 +29,7 @@ var c = make(chan os.Signal, 256)
 var (
 	active         bool
 	ignoredAtStart [65]bool
+	keptIgnored    [65]bool // still SIG_IGN in this process, so fork keeps it
 )
 
 // passiveNames are the argv[0] names under which hermes-init is a short-lived
@@ -58,6 +59,7 @@ func init() {
 			// Whoever started us ignores it: so do we, and so will our children
 			// (an ignored disposition survives fork and exec).
 			signal.Ignore(sig)
+			keptIgnored[n] = disposition(sig) == 1
 		default:
 			signal.Notify(c, sig)
 		}
@@ -72,6 +74,9 @@ func isInit(args []string) bool {
 		return false
 	}
 	for _, a := range args[1:] {
+		if a == "--" {
+			break // the command's own arguments
+		}
 		if strings.HasPrefix(a, "-test.") {
 			return false // a go test binary that links this package
 		}
@@ -111,10 +116,19 @@ func readDispositions() {
 	ignoredAtStart[syscall.SIGHUP] = signal.Ignored(syscall.SIGHUP)
 	ignoredAtStart[syscall.SIGINT] = signal.Ignored(syscall.SIGINT)
 	for _, sig := range []syscall.Signal{syscall.SIGCONT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU} {
-		var old [4]uint64 // struct kernel_sigaction
-		_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old[0])), 8, 0, 0)
-		ignoredAtStart[sig] = errno == 0 && old[0] == 1
+		ignoredAtStart[sig] = disposition(sig) == 1
 	}
+}
+
+// disposition returns the installed handler of sig: 0 SIG_DFL, 1 SIG_IGN, or
+// a handler address (^0 when it cannot be read).
+func disposition(sig syscall.Signal) uint64 {
+	var old [4]uint64 // struct kernel_sigaction
+	_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old[0])), 8, 0, 0)
+	if errno != 0 {
+		return ^uint64(0)
+	}
+	return old[0]
 }
 
 // redeliver re-raises the signals the entry stub recorded before the runtime
@@ -145,6 +159,20 @@ func IgnoredAtStart() []syscall.Signal {
 	for n := 1; n <= 64; n++ {
 		if ignoredAtStart[n] && n != int(syscall.SIGKILL) && n != int(syscall.SIGSTOP) {
 			out = append(out, syscall.Signal(n))
+		}
+	}
+	return out
+}
+
+// IgnoredForChildren lists the signals ignored at start that this process
+// could not keep ignored itself (stop signals and SIGCHLD, which hermes-init
+// must handle, and faults the runtime insists on handling): a child must be
+// started with them set to SIG_IGN explicitly. The others it inherits by fork.
+func IgnoredForChildren() []syscall.Signal {
+	var out []syscall.Signal
+	for _, sig := range IgnoredAtStart() {
+		if !keptIgnored[sig] {
+			out = append(out, sig)
 		}
 	}
 	return out
