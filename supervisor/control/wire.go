@@ -1,0 +1,280 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// DefaultSocketPath is where hermes-init listens and where ctl connects unless
+// told otherwise (--socket, HERMES_INIT_CONTROL_SOCKET).
+const DefaultSocketPath = "/run/hermes-init/control.sock"
+
+// MaxRequestSize is the longest request line the server reads, in bytes, not
+// counting the terminating "\n".
+const MaxRequestSize = 64 << 10
+
+// MaxTimeout is the largest timeout_ms a request may carry (24 hours).
+const MaxTimeout = 24 * time.Hour
+
+// maxNameLen bounds a profile or service name: "gateway-" plus the longest
+// profile name Hermes accepts (251 bytes) fits.
+const maxNameLen = 259
+
+// The ops a Request may carry.
+const (
+	OpStatus  = "status"
+	OpStart   = "start"
+	OpStop    = "stop"
+	OpRestart = "restart"
+	OpWait    = "wait"
+	OpHealth  = "health"
+)
+
+// The machine codes of a failed Response.
+const (
+	CodeBadRequest     = "bad_request"     // malformed, oversized or incomplete request
+	CodeUnknownOp      = "unknown_op"      // op is not one this server knows
+	CodeUnknownProfile = "unknown_profile" // no slot or service by that name
+	CodeRefused        = "refused"         // the peer's uid may not control services
+	CodeTimeout        = "timeout"         // the operation did not finish within its timeout
+	CodeBusy           = "busy"            // too many connections, or the slot is busy with another operation
+	CodeFailed         = "failed"          // the Handler reported any other error
+	CodeInternal       = "internal"        // a bug: the Handler panicked or never answered
+)
+
+// The states of a slot, as SlotStatus.State carries them.
+const (
+	StateDown     = "down"
+	StateStarting = "starting"
+	StateUp       = "up"
+	StateStopping = "stopping"
+	StateBackoff  = "backoff"
+	StateFailed   = "failed"
+)
+
+// The wanted states, as SlotStatus.Want and Request.State carry them.
+const (
+	WantUp   = "up"
+	WantDown = "down"
+)
+
+// Errors a Handler returns, wrapped, so that the server can answer with the
+// right code. An error wrapping context.DeadlineExceeded is answered with
+// CodeTimeout; any other error with CodeFailed.
+var (
+	// ErrUnknownProfile: no slot or service answers to the name.
+	ErrUnknownProfile = errors.New("no such profile or service")
+	// ErrBusy: the slot is in the middle of an operation that cannot be
+	// combined with this one; the client may retry.
+	ErrBusy = errors.New("busy with another operation")
+)
+
+// Request is what a client sends: one JSON object on one line.
+type Request struct {
+	Op            string `json:"op"`                   // status | start | stop | restart | wait | health
+	Profile       string `json:"profile,omitempty"`    // start, stop, restart, wait: "work", "gateway-work" or a service name
+	State         string `json:"state,omitempty"`      // wait: "up" | "down"
+	TimeoutMillis int64  `json:"timeout_ms,omitempty"` // start, stop, restart, wait; 0 = server default
+}
+
+// Response is the server's one answer.
+type Response struct {
+	OK      bool    `json:"ok"`
+	Error   string  `json:"error,omitempty"`   // human message when OK is false
+	Code    string  `json:"code,omitempty"`    // one of the Code constants when OK is false
+	Status  *Status `json:"status,omitempty"`  // status; the one slot concerned for the others
+	Healthy *bool   `json:"healthy,omitempty"` // health
+	Detail  string  `json:"detail,omitempty"`  // health: what is (or is not) up
+}
+
+// Status is the supervisor's state as `ctl status` shows it.
+type Status struct {
+	CgroupMode string       `json:"cgroup_mode"` // v2 | hybrid | v1 | none
+	Slots      []SlotStatus `json:"slots"`
+}
+
+// SlotStatus is one supervised slot or static service.
+type SlotStatus struct {
+	Name          string    `json:"name"`              // gateway-default, dashboard
+	Profile       string    `json:"profile,omitempty"` // default, work; empty for a static service
+	State         string    `json:"state"`             // one of the State constants
+	Want          string    `json:"want"`              // WantUp | WantDown
+	Pid           int       `json:"pid,omitempty"`
+	Since         time.Time `json:"since"` // when the current state was entered
+	UptimeSeconds float64   `json:"uptime_seconds,omitempty"`
+	Restarts      int       `json:"restarts"`
+	LastExit      *Exit     `json:"last_exit,omitempty"`
+	MemoryBytes   *uint64   `json:"memory_bytes,omitempty"` // memory in use when the cgroup tells
+	Reason        string    `json:"reason,omitempty"`       // why, e.g. "crash loop: 5 fast deaths" when failed
+}
+
+// Exit is how a slot's process last ended.
+type Exit struct {
+	Code   *int      `json:"code,omitempty"`   // exit status, when it exited
+	Signal string    `json:"signal,omitempty"` // "TERM", "KILL", when a signal killed it
+	OOM    bool      `json:"oom,omitempty"`    // the OOM killer acted in its cgroup
+	At     time.Time `json:"at"`
+}
+
+// Handler carries out requests; the supervisor implements it. Any goroutine
+// may call any method, several at once. Status and Health must answer at once.
+// The context of Start, Stop, Restart and Wait ends at the request's timeout,
+// when the client hangs up, or when the server shuts down: the method should
+// then stop waiting and return what it knows (wrapping ctx.Err()), but finish
+// any transition it has begun, so that a slot is never left half-stopped. A
+// method that does not return within a second after its context ends is
+// abandoned and the client told so.
+type Handler interface {
+	Status() Status
+	Start(ctx context.Context, profile string) (SlotStatus, error)
+	Stop(ctx context.Context, profile string) (SlotStatus, error)
+	Restart(ctx context.Context, profile string) (SlotStatus, error)
+	Wait(ctx context.Context, profile string, up bool) (SlotStatus, error)
+	Health() (healthy bool, detail string)
+}
+
+// SlotName resolves the name a client gave to a slot, the way every Handler
+// should: an existing slot or service of exactly that name first ("gateway-work",
+// "dashboard"), then the profile's slot "gateway-<name>" ("work", "default").
+// exists reports whether a slot of the given name is supervised.
+func SlotName(name string, exists func(slot string) bool) (slot string, ok bool) {
+	if exists(name) {
+		return name, true
+	}
+	if exists("gateway-" + name) {
+		return "gateway-" + name, true
+	}
+	return "", false
+}
+
+// requestError is a refusal of a request before it reaches the Handler.
+type requestError struct {
+	code, msg string
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &requestError{code: CodeBadRequest, msg: fmt.Sprintf(format, args...)}
+}
+
+// errorCode returns the Code for err: a request error's own, else CodeFailed.
+func errorCode(err error) string {
+	var re *requestError
+	if errors.As(err, &re) {
+		return re.code
+	}
+	return CodeFailed
+}
+
+var allOps = "status, start, stop, restart, wait or health"
+
+// Validate checks a request as the server does before it calls the Handler.
+// The error names the field at fault.
+func (r Request) Validate() error {
+	switch r.Op {
+	case "":
+		return badRequest("op: missing (want %s)", allOps)
+	case OpStatus, OpHealth:
+		switch {
+		case r.Profile != "":
+			return badRequest("profile: not used by %s", r.Op)
+		case r.State != "":
+			return badRequest("state: not used by %s", r.Op)
+		case r.TimeoutMillis != 0:
+			return badRequest("timeout_ms: not used by %s", r.Op)
+		}
+		return nil
+	case OpStart, OpStop, OpRestart, OpWait:
+	default:
+		return &requestError{code: CodeUnknownOp, msg: fmt.Sprintf("op: unknown op %q (want %s)", r.Op, allOps)}
+	}
+	if err := checkName(r.Profile); err != nil {
+		return err
+	}
+	switch {
+	case r.Op == OpWait && r.State == "":
+		return badRequest("state: missing (want up or down)")
+	case r.Op == OpWait && r.State != WantUp && r.State != WantDown:
+		return badRequest("state: %q is not up or down", r.State)
+	case r.Op != OpWait && r.State != "":
+		return badRequest("state: not used by %s", r.Op)
+	case r.TimeoutMillis < 0:
+		return badRequest("timeout_ms: %d is negative", r.TimeoutMillis)
+	case r.TimeoutMillis > MaxTimeout.Milliseconds():
+		return badRequest("timeout_ms: %d is more than %d (%v)", r.TimeoutMillis, MaxTimeout.Milliseconds(), MaxTimeout)
+	}
+	return nil
+}
+
+// checkName refuses names that cannot be a slot or service: empty, too long,
+// or holding spaces, control characters or a slash (which would otherwise
+// reach log lines and paths).
+func checkName(name string) error {
+	if name == "" {
+		return badRequest("profile: missing")
+	}
+	if len(name) > maxNameLen {
+		return badRequest("profile: longer than %d bytes", maxNameLen)
+	}
+	for _, r := range name {
+		if r == '/' || r == unicode.ReplacementChar || !unicode.IsGraphic(r) || unicode.IsSpace(r) {
+			return badRequest("profile: %q holds the character %q", name, r)
+		}
+	}
+	return nil
+}
+
+// decodeRequest parses and validates one request line.
+func decodeRequest(line []byte) (Request, error) {
+	var r Request
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, badRequest("%s", describeJSONError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return r, badRequest("trailing data after the JSON object")
+	}
+	return r, r.Validate()
+}
+
+// describeJSONError turns a decoding error into a message that names the
+// field or the byte offset.
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "empty request (want one JSON object)"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated JSON object"
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d: %s", syn.Offset, strings.TrimPrefix(syn.Error(), "json: "))
+	case errors.As(err, &typ) && typ.Field == "":
+		return fmt.Sprintf("want a JSON object, not a JSON %s", typ.Value)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s: want a JSON %s, not a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	}
+	// DisallowUnknownFields reports `json: unknown field "x"`.
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "struct":
+		return "object"
+	case "bool":
+		return "boolean"
+	}
+	return "integer"
+}
