@@ -1,0 +1,368 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Reading the file. Every value is taken as a toml.Primitive and read on its
+// own, so that one bad value does not hide the next one and each error can
+// name its line. toml v1.6 keeps each key's position but exports it only in
+// the ParseError of a value that fails to unmarshal, so capture fails on
+// purpose to learn it. A key inside an array of tables is recorded once for
+// all its entries, so [[service]] entries are located by reparsing the file
+// cut before each entry's successor (serviceDocs).
+
+// maxFileBytes bounds the configuration file; a real one is a few kilobytes.
+const maxFileBytes = 1 << 20
+
+// maxLocatedServices bounds the reparsing that locates [[service]] lines; the
+// entries after it are reported without a line.
+const maxLocatedServices = 64
+
+// doc is a parsed file and what locates its keys.
+type doc struct {
+	md  *toml.MetaData
+	top map[string]toml.Primitive
+	// line, when not 0, is the line of every key (entries of an inline
+	// array, whose keys the parser records once for all). -1: no lines.
+	line int
+}
+
+// capture is a toml.Unmarshaler that keeps the raw value and fails, so that
+// the decoder reports the key's position.
+type capture struct{ v *any }
+
+var errCaptured = errors.New("captured")
+
+// UnmarshalTOML keeps v and fails on purpose.
+func (c capture) UnmarshalTOML(v any) error { *c.v = v; return errCaptured }
+
+// value returns p's raw value and line (0 when unknown).
+func (d *doc) value(p toml.Primitive) (raw any, line int) {
+	err := d.decode(p, capture{&raw})
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		line = pe.Position.Line
+	}
+	switch {
+	case d.line > 0:
+		line = d.line
+	case d.line < 0:
+		line = 0
+	}
+	return raw, line
+}
+
+// lineOf is value's line or, for a table the parser created implicitly
+// ("a.b = 1" creates a), the first line of what is inside.
+func (d *doc) lineOf(p toml.Primitive, depth int) int {
+	if _, line := d.value(p); line > 0 || depth > 8 {
+		return line
+	}
+	var sub map[string]toml.Primitive
+	if d.decode(p, &sub) != nil {
+		return 0
+	}
+	first := 0
+	for _, q := range sub {
+		if l := d.lineOf(q, depth+1); l > 0 && (first == 0 || l < first) {
+			first = l
+		}
+	}
+	return first
+}
+
+// decode is PrimitiveDecode, with a panic in the decoder turned into an
+// error: a configuration file must never take PID 1 down.
+func (d *doc) decode(p toml.Primitive, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error in the TOML decoder: %v", r)
+		}
+	}()
+	return d.md.PrimitiveDecode(p, v)
+}
+
+// parseTOML parses text into its top-level keys.
+func parseTOML(text string) (d *doc, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error in the TOML parser: %v", r)
+		}
+	}()
+	var top map[string]toml.Primitive
+	md, err := toml.Decode(text, &top)
+	if err != nil {
+		return nil, err
+	}
+	return &doc{md: &md, top: top}, nil
+}
+
+// readFile applies the file's values to l.cfg.
+func (l *loader) readFile(data []byte) {
+	if len(data) > maxFileBytes {
+		l.errs.errs = append(l.errs.errs, &Error{File: l.file, Msg: fmt.Sprintf("file too large (more than %d bytes)", maxFileBytes)})
+		return
+	}
+	text := stripBOM(string(data))
+	d, err := parseTOML(text)
+	if err != nil {
+		e := &Error{File: l.file, Msg: "invalid TOML: " + err.Error()}
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			e.Line, e.Col, e.Msg = pe.Position.Line, pe.Position.Col, "invalid TOML: "+pe.Message
+		}
+		l.errs.errs = append(l.errs.errs, e)
+		return
+	}
+	for _, name := range sortedNames(d.top) {
+		p := d.top[name]
+		switch {
+		case slices.Contains(tables, name):
+			l.readTable(d, name, p)
+		case name == serviceTable:
+			l.readServices(text, d, p)
+		default:
+			k, ok := findKey(topKeys, name)
+			if !ok || strings.Contains(k.name, ".") { // a quoted "gateway.user" is not gateway.user
+				l.unknown(d, toml.Key{name}.String(), p)
+				continue
+			}
+			l.readValue(d, k, k.name, p, k.top(l.cfg))
+		}
+	}
+}
+
+// readTable reads [gateway], [restart] or [logs].
+func (l *loader) readTable(d *doc, table string, p toml.Primitive) {
+	var sub map[string]toml.Primitive
+	if raw, line := d.value(p); !isTable(raw) {
+		l.errs.add(origin{file: l.file, line: line}, table, wantGot("a table (["+table+"])", raw))
+		return
+	}
+	if err := d.decode(p, &sub); err != nil {
+		l.errs.add(origin{file: l.file, line: d.lineOf(p, 0)}, table, err)
+		return
+	}
+	for _, name := range sortedNames(sub) {
+		k, ok := findKey(topKeys, table+"."+name)
+		if !ok {
+			l.unknown(d, toml.Key{table, name}.String(), sub[name])
+			continue
+		}
+		l.readValue(d, k, k.name, sub[name], k.top(l.cfg))
+	}
+}
+
+// readServices reads the [[service]] entries.
+func (l *loader) readServices(text string, d *doc, p toml.Primitive) {
+	raw, line := d.value(p)
+	switch raw.(type) {
+	case []map[string]any: // [[service]]
+	case []any: // service = [{...}, {...}]
+		// The parser records the keys of all entries as one, so every key
+		// gets the line where the array starts.
+		d = &doc{md: d.md, top: d.top, line: line}
+		if line == 0 {
+			d.line = -1
+		}
+	default:
+		l.errs.add(origin{file: l.file, line: line}, serviceTable, wantGot("an array of tables ([[service]])", raw))
+		return
+	}
+	var entries []toml.Primitive
+	if err := d.decode(p, &entries); err != nil {
+		l.errs.add(origin{file: l.file, line: line}, serviceTable, err)
+		return
+	}
+	for i, e := range serviceDocs(text, d, entries) {
+		l.readService(e.d, e.p, i)
+	}
+}
+
+// located is a doc in which an entry's keys have their own lines, and the
+// entry's primitive in that doc.
+type located struct {
+	d *doc
+	p toml.Primitive
+}
+
+// serviceDocs finds, for each [[service]] entry, a parse in which it is the
+// last entry: the parser records the position of a key inside an array of
+// tables once, for the last entry that has it. Cutting the file at the start
+// of the line of the last [[service]] header leaves a valid file whose last
+// entry is the one before. Where this does not go as expected, the remaining
+// entries are read from the whole file without lines: no line is better than
+// a wrong one.
+func serviceDocs(text string, whole *doc, entries []toml.Primitive) []located {
+	n := len(entries)
+	docs := make([]located, n)
+	if whole.line == 0 && n <= maxLocatedServices {
+		cur, d, es := text, whole, entries
+		for i := n - 1; i >= 0; i-- {
+			if i < n-1 {
+				pd, err := parseTOML(cur)
+				if err != nil {
+					break
+				}
+				d, es = pd, nil
+				if d.decode(d.top[serviceTable], &es) != nil {
+					break
+				}
+			}
+			_, hdr := d.value(d.top[serviceTable])
+			if len(es) != i+1 || hdr < 1 {
+				break
+			}
+			docs[i] = located{d: d, p: es[i]}
+			cur = cur[:lineStart(cur, hdr)]
+		}
+	}
+	fallback := whole
+	if whole.line == 0 {
+		fallback = &doc{md: whole.md, top: whole.top, line: -1}
+	}
+	for i := range docs {
+		if docs[i].d == nil {
+			docs[i] = located{d: fallback, p: entries[i]}
+		}
+	}
+	return docs
+}
+
+// readService reads entry i of [[service]] into a new service.
+func (l *loader) readService(d *doc, p toml.Primitive, i int) {
+	prefix := fmt.Sprintf("service[%d]", i)
+	s := newService("")
+	var fields map[string]toml.Primitive
+	if raw, line := d.value(p); !isTable(raw) {
+		l.errs.add(origin{file: l.file, line: line}, prefix, wantGot("a table", raw))
+		return
+	}
+	if err := d.decode(p, &fields); err != nil {
+		l.errs.add(origin{file: l.file, line: d.lineOf(p, 0)}, prefix, err)
+		return
+	}
+	for _, name := range sortedNames(fields) {
+		k, ok := findKey(serviceKeys, name)
+		if !ok {
+			l.unknown(d, prefix+"."+toml.Key{name}.String(), fields[name])
+			continue
+		}
+		l.readValue(d, k, prefix+"."+k.name, fields[name], k.svc(&s))
+	}
+	l.origin[prefix] = origin{file: l.file, line: d.lineOf(p, 0)}
+	l.cfg.Services = append(l.cfg.Services, s)
+	l.services = append(l.services, prefix)
+}
+
+// readValue reads one key's value into ptr and records its origin.
+func (l *loader) readValue(d *doc, k key, name string, p toml.Primitive, ptr any) {
+	raw, line := d.value(p)
+	o := origin{file: l.file, line: line}
+	var v any
+	var err error
+	if k.kind == kindEnv {
+		v, err = l.readEnvTable(d, name, p, raw, o)
+	} else {
+		v, err = k.fromTOML(raw)
+	}
+	if err == nil {
+		err = store(ptr, v)
+	}
+	if errors.Is(err, errReported) {
+		return
+	}
+	if err != nil {
+		l.errs.add(o, name, err)
+		return
+	}
+	l.origin[name] = o
+}
+
+// readEnvTable reads a table of strings, naming the line of a bad entry.
+// Entries it reports itself come back as errReported.
+func (l *loader) readEnvTable(d *doc, name string, p toml.Primitive, raw any, o origin) (any, error) {
+	if !isTable(raw) {
+		return nil, wantGot("a table of strings", raw)
+	}
+	var entries map[string]toml.Primitive
+	if err := d.decode(p, &entries); err != nil {
+		return nil, err
+	}
+	env := make(map[string]string, len(entries))
+	ok := true
+	for _, n := range sortedNames(entries) {
+		raw, line := d.value(entries[n])
+		eo := origin{file: l.file, line: line}
+		s, isString := raw.(string)
+		var err error
+		if !isString {
+			err = wantGot("a string", raw)
+		} else {
+			err = checkEnvVar(n, s)
+		}
+		if err != nil {
+			l.errs.add(eo, name+"."+toml.Key{n}.String(), err)
+			ok = false
+			continue
+		}
+		env[n] = s
+	}
+	if !ok {
+		l.errs.markBad(name)
+		return nil, errReported
+	}
+	return env, nil
+}
+
+// errReported stands for errors already added to the list.
+var errReported = errors.New("reported")
+
+// unknown reports a key that is not in the schema.
+func (l *loader) unknown(d *doc, name string, p toml.Primitive) {
+	l.errs.add(origin{file: l.file, line: d.lineOf(p, 0)}, name, errors.New("unknown key"))
+}
+
+func isTable(raw any) bool {
+	_, ok := raw.(map[string]any)
+	return ok
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// stripBOM drops a byte order mark, as the toml parser does, so that the
+// offsets it reports and the text cut by serviceDocs agree.
+func stripBOM(s string) string {
+	for _, bom := range []string{"\xef\xbb\xbf", "\xff\xfe", "\xfe\xff"} {
+		if strings.HasPrefix(s, bom) {
+			return s[len(bom):]
+		}
+	}
+	return s
+}
+
+// lineStart is the byte offset where 1-based line n of s starts.
+func lineStart(s string, n int) int {
+	off := 0
+	for ; n > 1; n-- {
+		i := strings.IndexByte(s[off:], '\n')
+		if i < 0 {
+			return len(s)
+		}
+		off += i + 1
+	}
+	return off
+}
