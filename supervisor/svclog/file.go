@@ -14,10 +14,12 @@ import (
 const (
 	currentName = "current"
 	lockName    = "lock"
-	// retryEvery is how long a sink whose directory failed (disk full,
-	// permissions) logs to stdout only before it tries the file again.
-	retryEvery = 30 * time.Second
 )
+
+// retryEvery is how long a sink whose directory failed (disk full,
+// permissions) logs to stdout only before it tries the file again. A variable
+// so that tests need not wait that long.
+var retryEvery = 30 * time.Second
 
 // fileLog is the log directory of one sink: the writer goroutine owns every
 // field once run has started.
