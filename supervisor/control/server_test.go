@@ -163,7 +163,7 @@ func TestSilentClientDoesNotHoldTheServer(t *testing.T) {
 	defer silent.Close()
 	start := time.Now()
 	is.True(mustCall(t, path, Request{Op: OpStatus}).OK) // others are served meanwhile
-	is.True(time.Since(start) < readTimeout)         // at once, not after the silent one
+	is.True(time.Since(start) < readTimeout)             // at once, not after the silent one
 
 	silent.SetDeadline(time.Now().Add(5 * time.Second))
 	r, err := readResponse(silent)
@@ -222,7 +222,7 @@ func TestConnectionsBeyondMaxConnsAreBusy(t *testing.T) {
 	for range 2 {
 		is.True((<-results).OK) // the two in flight finish
 	}
-	is.True(mustCall(t, path, Request{Op: OpStatus}).OK)                                  // and the budget is back
+	is.True(mustCall(t, path, Request{Op: OpStatus}).OK)                              // and the budget is back
 	is.True(strings.Contains(logs.String(), "2 connections in flight; answered uid")) // logged
 	is.Equal(strings.Count(logs.String(), "connections in flight"), 1)                // once, not per connection
 }
