@@ -115,7 +115,8 @@ func (l *loader) readFile(data []byte) {
 		e := &Error{File: l.file, Msg: "invalid TOML: " + err.Error()}
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			e.Line, e.Col, e.Msg = pe.Position.Line, pe.Position.Col, "invalid TOML: "+pe.Message
+			e.Line, e.Col = syntaxPosition(text, pe.Position)
+			e.Msg = "invalid TOML: " + pe.Message
 		}
 		l.errs.errs = append(l.errs.errs, e)
 		return
@@ -352,6 +353,17 @@ func stripBOM(s string) string {
 		}
 	}
 	return s
+}
+
+// syntaxPosition is the line and column of a syntax error. They are counted
+// from the byte offset: the parser's own line is one too far when the error
+// is the newline that ends a line ("[gateway" followed by a newline).
+func syntaxPosition(text string, p toml.Position) (line, col int) {
+	if p.Start <= 0 && p.Line > 1 || p.Start > len(text) {
+		return p.Line, p.Col // no usable offset
+	}
+	before := text[:p.Start]
+	return 1 + strings.Count(before, "\n"), p.Start - strings.LastIndexByte(before, '\n')
 }
 
 // lineStart is the byte offset where 1-based line n of s starts.

@@ -56,14 +56,11 @@ func Load(path string, explicit bool, environ []string) (*Config, error) {
 }
 
 func load(path string, explicit bool, environ []string, passwd, group string) (*Config, error) {
-	l := &loader{cfg: Default(), origin: map[string]origin{}, env: environMap(environ)}
 	data, err := readFile(path)
 	switch {
 	case err == nil:
-		l.file, l.cfg.File = path, path
-		l.readFile(data)
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
-		// No file is valid: the defaults.
+		path, data = "", nil // no file is valid: the defaults
 	default:
 		msg := err.Error()
 		var pe *fs.PathError
@@ -71,6 +68,17 @@ func load(path string, explicit bool, environ []string, passwd, group string) (*
 			msg = pe.Err.Error()
 		}
 		return nil, &Error{File: path, Msg: "unable to read: " + msg}
+	}
+	return build(path, data, environ, passwd, group)
+}
+
+// build makes the configuration from the file's contents (path "" for no
+// file), the variables and the account files.
+func build(path string, data []byte, environ []string, passwd, group string) (*Config, error) {
+	l := &loader{cfg: Default(), origin: map[string]origin{}, env: environMap(environ)}
+	if path != "" {
+		l.file, l.cfg.File = path, path
+		l.readFile(data)
 	}
 	l.readEnv()
 	l.resolveHome()
