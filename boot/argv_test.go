@@ -52,7 +52,9 @@ func TestLegacyGatewayRun(t *testing.T) {
 		{nil, false},
 	}
 	for _, c := range cases {
-		is.New(t).Equal(isLegacyGatewayRun(c.argv), c.want) // argv as in the table
+		if got := isLegacyGatewayRun(c.argv); got != c.want {
+			t.Errorf("isLegacyGatewayRun(%q) = %v, want %v", c.argv, got, c.want)
+		}
 	}
 }
 

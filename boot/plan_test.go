@@ -241,7 +241,8 @@ func TestNamedProfiles(t *testing.T) {
 	is.True(!linked.Autostart) // nothing read through a symlink
 	is.Equal(linked.Prior.Label(), "None")
 	is.Equal(linked.PriorExit, gateway.PriorExitUnknown)
-	is.True(strings.Contains(linked.Warnings[0].Reason, "symbolic link"))
+	is.Equal(linked.Warnings[0].String(), filepath.Join(home, "profiles/linked")+
+		": is a symbolic link (refused); nothing is read or swept in it; registered without autostart")
 	is.Equal(len(p.Sweep), 0) // not in linked, Bad or default either
 
 	w := warningsText(p)

@@ -52,8 +52,6 @@ func (p *Plan) planProfile(profiles *os.Root, name string, multiplex bool) {
 		p.warn(path, "a profile may not be named default: the name is reserved for the root profile's slot; skipped")
 	case !gateway.ValidProfileName(name):
 		p.warn(path, fmt.Sprintf("invalid profile name %q (must match ^[a-z0-9][a-z0-9_-]*$, at most %d bytes); skipped, the other profiles are unaffected", name, gateway.MaxProfileNameLen))
-	case link:
-		p.Slots = append(p.Slots, linkedSlot(name, path))
 	default:
 		p.planNamedSlot(profiles, name, path, multiplex)
 	}
@@ -74,24 +72,16 @@ func isProfileDir(path string, fi fs.FileInfo, link bool) bool {
 	return err == nil
 }
 
-// linkedSlot registers a profile whose directory is a symlink, but reads
-// nothing and sweeps nothing through it: hermes-init is root and the link may
-// lead anywhere. It stays down until an explicit start.
-func linkedSlot(name, path string) Slot {
-	return Slot{
-		Profile:   name,
-		Dir:       path,
-		PriorExit: gateway.PriorExitUnknown,
-		Warnings: []gateway.Warning{{Path: path, Reason: "profile directory " + nofollow.ErrSymlink.Error() +
-			": its state is not read and nothing is swept in it; registered without autostart"}},
-	}
-}
-
+// planNamedSlot decides one profile's slot. A profile directory that cannot be
+// opened without following a symlink (hermes-init is root; the link may lead
+// anywhere) keeps its slot but reads and sweeps nothing, so it stays down
+// until an explicit start.
 func (p *Plan) planNamedSlot(profiles *os.Root, name, path string, multiplex bool) {
 	s := Slot{Profile: name, Dir: path, PriorExit: gateway.PriorExitUnknown}
 	r, err := nofollow.OpenDir(profiles, name)
-	if err != nil { // it changed under us: keep the slot, start nothing
-		s.Warnings = append(s.Warnings, gateway.Warning{Path: path, Reason: reason(err) + "; registered without autostart"})
+	if err != nil {
+		s.Warnings = append(s.Warnings, gateway.Warning{Path: path, Reason: reason(err) +
+			"; nothing is read or swept in it; registered without autostart"})
 		p.Slots = append(p.Slots, s)
 		return
 	}

@@ -33,7 +33,9 @@ func TestValidProfileName(t *testing.T) {
 		{"default", true}, // valid; reserved is a separate rule (boot)
 	}
 	for _, c := range cases {
-		is.New(t).Equal(ValidProfileName(c.name), c.ok) // name as in the table
+		if got := ValidProfileName(c.name); got != c.ok {
+			t.Errorf("ValidProfileName(%q) = %v, want %v", c.name, got, c.ok)
+		}
 	}
 }
 
