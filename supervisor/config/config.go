@@ -74,7 +74,7 @@ type Service struct {
 // with what environment and within which limits.
 type Exec struct {
 	User    string // as configured: a name, a numeric UID, or "" for hermes-init's own
-	Group   string // as configured: a name, a numeric GID, or "" for the user's primary group
+	Group   string // as configured: a name, a numeric GID, or "" for the user's primary group (with User "" and Group not set: hermes-init's own)
 	UID     int    // resolved; Self (-1) keeps hermes-init's
 	GID     int    // resolved; Self (-1) keeps hermes-init's
 	Groups  []int  // supplementary groups, as getgrouplist(3): GID first; nil with UID Self

@@ -42,9 +42,9 @@ func (f *fixture) load(t *testing.T, text string, environ ...string) (*Config, e
 	return load(f.file, text != "", environ, f.passwd, f.group)
 }
 
-// expand replaces FILE and DIR in a wanted message.
+// expand replaces {file} and {dir} in a wanted message.
 func (f *fixture) expand(s string) string {
-	return strings.NewReplacer("FILE", f.file, "DIR", f.dir).Replace(s)
+	return strings.NewReplacer("{file}", f.file, "{dir}", f.dir).Replace(s)
 }
 
 // messages lists the messages of a joined error, one per problem.

@@ -229,8 +229,12 @@ func (l *loader) resolveExec(a *accounts, prefix string, e *Exec) {
 	if l.errs.bad[userKey] || l.errs.bad[groupKey] {
 		return
 	}
+	group := e.Group
+	if e.User == "" && l.origin[groupKey] == (origin{}) {
+		group = "" // hermes-init's own user keeps its own group unless one is set
+	}
 	g := l.cfg.Gateway
-	id, userErr, groupErr := a.resolve(e.User, e.Group, g.FallbackUID, g.FallbackGID)
+	id, userErr, groupErr := a.resolve(e.User, group, g.FallbackUID, g.FallbackGID)
 	if userErr != nil {
 		l.fail(userKey, "%v", userErr)
 		return
