@@ -80,7 +80,7 @@ func TestStopBySignal(t *testing.T) {
 			is.Equal(led["phase"], "exited")
 			is.Equal(num(led, "exit_code"), int64(c.code))
 			is.Equal(num(led, "pid"), int64(s.pid()))
-			is.True(!exists(filepath.Join(s.home, gateway.PIDFile)))         // gateway.pid removed
+			is.True(!exists(filepath.Join(s.home, gateway.PIDFile)))          // gateway.pid removed
 			is.True(exists(filepath.Join(s.home, gateway.CleanShutdownFile))) // .clean_shutdown
 			pending := readJSON(t, filepath.Join(s.home, gateway.RestartPendingFile))
 			is.Equal(pending != nil, c.restart) // .restart_pending.json only for SIGUSR1

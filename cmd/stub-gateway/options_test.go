@@ -1,0 +1,138 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/matryer/is"
+)
+
+// allOptions lists every variable the stub reads; the help and the package
+// doc must name each.
+var allOptions = []string{
+	envExitAtStart, envCrashAfter, envCrashCode, envCrashSignal, envTools, envToolCount,
+	envToolOutput, envLeaveTools, envFlood, envFloodLineBytes, envIgnoreTerm,
+	envStartupDelay, envStopDelay, envAllocate, envAllocateForever,
+}
+
+func TestHelpAndDocNameEveryOption(t *testing.T) {
+	is := is.New(t)
+	doc, err := os.ReadFile("doc.go")
+	is.NoErr(err)
+	for _, name := range allOptions {
+		is.True(strings.Contains(usageText, name+"="))   // --help names it
+		is.True(strings.Contains(string(doc), name+"=")) // doc.go names it
+	}
+}
+
+// TestBadOptionValues: a bad value exits 2 before anything is written, with
+// a message that names the variable.
+func TestBadOptionValues(t *testing.T) {
+	t.Parallel()
+	for _, kv := range []string{
+		"STUB_EXIT_AT_START=256", "STUB_EXIT_AT_START=x", "STUB_CRASH_AFTER=soon",
+		"STUB_CRASH_AFTER=-1s", "STUB_CRASH_CODE=-1", "STUB_CRASH_SIGNAL=SIGCHLD",
+		"STUB_CRASH_SIGNAL=NOPE", "STUB_TOOLS=plain,sleepy", "STUB_TOOLS=plain,,setsid",
+		"STUB_TOOLS=setsid-setsid", "STUB_TOOLS=plain-setsid", "STUB_TOOL_COUNT=10001",
+		"STUB_TOOL_OUTPUT=file", "STUB_LEAVE_TOOLS=maybe", "STUB_FLOOD=lots",
+		"STUB_FLOOD_LINE_BYTES=1G", "STUB_IGNORE_TERM=2", "STUB_STARTUP_DELAY=1y",
+		"STUB_STOP_DELAY=NaN", "STUB_ALLOCATE=12Q", "STUB_ALLOCATE=-5M",
+		"STUB_ALLOCATE_FOREVER=always",
+	} {
+		t.Run(kv, func(t *testing.T) {
+			t.Parallel()
+			is := is.New(t)
+			s := startGateway(t, kv)
+			is.Equal(s.wait(), exit{code: exitUsage})
+			name, _, _ := strings.Cut(kv, "=")
+			is.True(strings.HasPrefix(s.stderr.String(), "stub-gateway: "+name+"=")) // names the variable
+			is.True(!exists(s.home + "/gateway.pid"))                                // nothing written
+		})
+	}
+	t.Run("crash code and signal", func(t *testing.T) {
+		t.Parallel()
+		is := is.New(t)
+		s := startGateway(t, "STUB_CRASH_CODE=3", "STUB_CRASH_SIGNAL=KILL")
+		is.Equal(s.wait(), exit{code: exitUsage})
+		is.True(strings.Contains(s.stderr.String(), "conflicts with STUB_CRASH_SIGNAL"))
+	})
+}
+
+func TestBadCommandLines(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{}, {"gateway"}, {"gateway", "start"}, {"gateway", "run", "--force"},
+		{"-p"}, {"-p", "Bad"}, {"-p", "../x", "gateway", "run"}, {"--profile="}, {"chat"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			is := is.New(t)
+			home := t.TempDir()
+			s := startStub(t, home, home, args)
+			is.Equal(s.wait(), exit{code: exitUsage})
+			is.True(strings.HasPrefix(s.stderr.String(), "stub-gateway: "))
+		})
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	is := is.New(t)
+	for _, c := range []struct {
+		args []string
+		want invocation
+	}{
+		{[]string{"gateway", "run"}, invocation{cmdGateway, "default", false}},
+		{[]string{"gateway", "run", "--replace"}, invocation{cmdGateway, "default", true}},
+		{[]string{"-p", "work", "gateway", "run", "--replace"}, invocation{cmdGateway, "work", true}},
+		{[]string{"--profile", "a_b-1", "gateway", "run"}, invocation{cmdGateway, "a_b-1", false}},
+		{[]string{"-p", "default", "gateway", "run"}, invocation{cmdGateway, "default", false}},
+		{[]string{"dashboard", "--host", "0.0.0.0"}, invocation{cmdDashboard, "default", false}},
+		{[]string{"version"}, invocation{cmdVersion, "default", false}},
+		{[]string{"--help"}, invocation{cmdHelp, "default", false}},
+		{[]string{"gateway", "run", "-h"}, invocation{cmdHelp, "default", false}},
+	} {
+		got, err := parseArgs(c.args)
+		is.NoErr(err)
+		is.Equal(got, c.want) // parsed invocation
+	}
+}
+
+func TestParsers(t *testing.T) {
+	is := is.New(t)
+	for in, want := range map[string]int64{"4096": 4096, "512K": 512 << 10, "200M": 200 << 20, "200MiB": 200 << 20, "1g": 1 << 30, "3MB": 3 << 20} {
+		got, err := parseSize(in)
+		is.NoErr(err)
+		is.Equal(got, want) // size
+	}
+	for _, bad := range []string{"", "M", "1.5G", "12Q", "-1", "99999999999T"} {
+		_, err := parseSize(bad)
+		is.True(err != nil) // bad size
+	}
+	for in, want := range map[string]time.Duration{"2": 2 * time.Second, "0.5": 500 * time.Millisecond, "250ms": 250 * time.Millisecond, "1m30s": 90 * time.Second} {
+		got, err := parseDuration(in)
+		is.NoErr(err)
+		is.Equal(got, want) // duration
+	}
+	for in, want := range map[string]syscall.Signal{"SIGSEGV": syscall.SIGSEGV, "segv": syscall.SIGSEGV, "9": syscall.SIGKILL, "Term": syscall.SIGTERM} {
+		got, err := parseSignal(in)
+		is.NoErr(err)
+		is.Equal(got, want) // signal
+	}
+	for _, bad := range []string{"STOP", "SIGCONT", "0", "999", "WINCH"} {
+		_, err := parseSignal(bad)
+		is.True(err != nil) // a signal that does not kill by default
+	}
+	kinds, err := parseKinds(" plain, setsid ,doublefork,ignoreterm,ignoreterm+setsid,doublefork-ignoreterm-setsid")
+	is.NoErr(err)
+	var names []string
+	for _, k := range kinds {
+		names = append(names, k.String())
+	}
+	is.Equal(names, []string{"plain", "setsid", "doublefork", "ignoreterm", "setsid-ignoreterm", "setsid-doublefork-ignoreterm"})
+	n, err := parseFlood("Forever")
+	is.NoErr(err)
+	is.Equal(n, int64(-1))
+}
