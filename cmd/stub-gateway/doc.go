@@ -103,7 +103,9 @@
 //	stub-gateway: dashboard pid=N host=H port=P waiting
 //	stub-gateway: dashboard pid=N signal=SIGTERM exit code=0
 //
-// Errors and warnings go to stderr, prefixed "stub-gateway: ".
+// Errors and warnings go to stderr, prefixed "stub-gateway: ". Each line
+// goes out in one write under a lock, so lines never interleave; a reader
+// that stops reading stalls the stub, as a full pipe stalls any writer.
 //
 // # Files written in the home
 //

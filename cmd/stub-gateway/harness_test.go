@@ -41,6 +41,11 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// Readable by the unprivileged user of TestUnprivilegedUser.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	stubBin = filepath.Join(dir, "hermes") // the name the image installs it under
 	build := exec.Command(goTool(), "build", "-trimpath", "-o", stubBin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as scripts/build makes it
@@ -92,11 +97,17 @@ func (b *syncBuffer) String() string {
 // reaches its plain tools too.
 func startStub(t *testing.T, hermesHome, home string, args []string, env ...string) *stubProc {
 	t.Helper()
+	return startStubAs(t, nil, hermesHome, home, args, env...)
+}
+
+// startStubAs is startStub as the user cred (nil: the test's own).
+func startStubAs(t *testing.T, cred *syscall.Credential, hermesHome, home string, args []string, env ...string) *stubProc {
+	t.Helper()
 	s := &stubProc{t: t, home: home, done: make(chan struct{})}
 	s.cmd = exec.Command(stubBin, args...)
 	s.cmd.Env = append([]string{gateway.EnvHome + "=" + hermesHome}, env...)
 	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	s.cmd.WaitDelay = time.Second // a tool that inherited the pipes must not hold Wait
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start stub: %v", err)

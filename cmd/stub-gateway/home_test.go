@@ -181,3 +181,32 @@ func TestReplaceKillsStuckHolder(t *testing.T) {
 	b.waitRunning()
 	is.Equal(num(b.pidFile(), "pid"), int64(b.pid()))
 }
+
+// TestUnprivilegedUser: the image runs the gateway as uid 10000 in a home
+// it owns while hermes-init, as root, writes the planned-stop marker there.
+// The stub creates its files 0644 as itself and consumes root's marker.
+func TestUnprivilegedUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to switch to uid 10000")
+	}
+	t.Parallel()
+	is := is.New(t)
+	const uid = 10000
+	home := t.TempDir()
+	is.NoErr(os.Chmod(filepath.Dir(home), 0o755)) // t.TempDir's parent is 0700
+	is.NoErr(os.Chown(home, uid, uid))
+	s := startStubAs(t, &syscall.Credential{Uid: uid, Gid: uid}, home, home,
+		[]string{"gateway", "run", "--replace"}, "STUB_TOOLS=setsid-ignoreterm")
+	s.waitRunning()
+	s.waitLine("tool kind=setsid-ignoreterm ")
+	for _, name := range []string{gateway.StateFile, gateway.PIDFile, gateway.StateDir} {
+		fi, err := os.Lstat(filepath.Join(home, name))
+		is.NoErr(err)
+		is.Equal(fi.Sys().(*syscall.Stat_t).Uid, uint32(uid)) // owned by the gateway user
+	}
+	is.NoErr(gateway.WritePlannedStopMarker(home, s.pid(), os.Getpid())) // as root, like hermes-init
+	s.signal(syscall.SIGTERM)
+	is.Equal(s.wait(), exit{code: 0})
+	is.Equal(s.state()[gateway.KeyGatewayState], gateway.StateStopped)
+	is.True(!exists(filepath.Join(home, gateway.PlannedStopMarkerFile))) // consumed
+}

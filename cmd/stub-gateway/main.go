@@ -20,6 +20,9 @@ func main() {
 // run dispatches on the command line: the hidden tool mode, help, version,
 // the dashboard or the gateway.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 { // execve allows an empty argv
+		args = []string{"hermes"}
+	}
 	if len(args) > 1 && args[1] == toolCommand {
 		return runTool(args[2:], stderr)
 	}
