@@ -53,6 +53,7 @@ func (s *stub) spawnTools() {
 	for _, t := range started {
 		if err := t.awaitReady(); err != nil {
 			s.warn("tool kind=%s (child pid %d) %v", t.kind, t.cmd.Process.Pid, err)
+			_ = t.cmd.Process.Kill() // not reported, so nobody else would stop it
 			continue
 		}
 		s.tools = append(s.tools, t)
