@@ -212,3 +212,22 @@ func TestFilesAreNotWorldWritable(t *testing.T) {
 		is.Equal(fi.Mode(), want) // mode of the file
 	}
 }
+
+// TestPriorExitAfterCrash: the next life in the same home reads the crashed
+// life's "running" ledger as an unclean exit, and a clean stop as clean.
+func TestPriorExitAfterCrash(t *testing.T) {
+	t.Parallel()
+	is := is.New(t)
+	crashed := startGateway(t, "STUB_CRASH_SIGNAL=KILL")
+	is.Equal(crashed.wait(), exit{code: -1, signal: syscall.SIGKILL})
+	next := startStub(t, crashed.home, crashed.home, []string{"gateway", "run", "--replace"})
+	next.waitLine("prior_exit=unclean")
+	next.waitRunning()
+	is.Equal(next.ledger()["prior_unclean_exit"], true)
+	next.signal(syscall.SIGINT)
+	is.Equal(next.wait(), exit{code: 0})
+	last := startStub(t, crashed.home, crashed.home, []string{"gateway", "run", "--replace"})
+	last.waitLine("prior_exit=clean")
+	last.waitRunning()
+	is.Equal(last.ledger()["prior_unclean_exit"], nil)
+}
