@@ -39,12 +39,20 @@ func (e *Error) Error() string {
 	return where + e.Msg
 }
 
-// origin is where a key's value came from; the zero origin is the default.
+// origin is where a key's value came from: a spot of the file, a variable,
+// or (the zero origin) the default.
 type origin struct {
 	file string
-	line int
+	spot *spot
 	env  string
 }
+
+// isDefault reports whether the value is the built-in default.
+func (o origin) isDefault() bool { return o.file == "" && o.env == "" }
+
+// maxErrors bounds the problems reported: enough for any real file, and a
+// bound on the work of locating them in a hostile one.
+const maxErrors = 100
 
 // errorList collects problems and the keys they concern, so that a key whose
 // value could not be read is not also reported by later checks.
@@ -55,7 +63,22 @@ type errorList struct {
 
 func (l *errorList) add(o origin, keyName string, err error) {
 	l.markBad(keyName)
-	l.errs = append(l.errs, &Error{File: o.file, Line: o.line, Var: o.env, Key: keyName, Msg: err.Error()})
+	l.push(&Error{File: o.file, Var: o.env, Key: keyName, Msg: err.Error()}, o.spot)
+}
+
+// push appends e, finding its line when it has a spot, up to maxErrors.
+func (l *errorList) push(e *Error, at *spot) {
+	switch {
+	case len(l.errs) > maxErrors:
+		return
+	case len(l.errs) == maxErrors:
+		l.errs = append(l.errs, &Error{Msg: fmt.Sprintf("more than %d problems; the rest are not reported", maxErrors)})
+		return
+	}
+	if at != nil && e.File != "" {
+		e.Line = at.line()
+	}
+	l.errs = append(l.errs, e)
 }
 
 // markBad records that keyName's value is unusable.

@@ -263,3 +263,33 @@ func TestErrorFormat(t *testing.T) {
 		is.Equal(tc.err.Error(), tc.want)
 	}
 }
+
+// TestTooManyErrors: a hostile file gets a bounded report (locating each
+// problem costs a pass over the file).
+func TestTooManyErrors(t *testing.T) {
+	is := is.New(t)
+	f := newFixture(t)
+	var b strings.Builder
+	for i := range 150 {
+		b.WriteString("k" + strconv.Itoa(i) + " = 1\n")
+	}
+	_, err := f.load(t, b.String())
+	msgs := messages(err)
+	is.Equal(len(msgs), maxErrors+1)
+	is.Equal(msgs[0], f.file+":1: k0: unknown key")
+	is.Equal(msgs[maxErrors], "more than 100 problems; the rest are not reported")
+}
+
+// TestManyServices: past maxLocatedServices entries, a [[service]] problem
+// is reported without a line rather than with a wrong one.
+func TestManyServices(t *testing.T) {
+	is := is.New(t)
+	f := newFixture(t)
+	var b strings.Builder
+	for i := range maxLocatedServices + 1 {
+		b.WriteString("[[service]]\nname = \"s" + strconv.Itoa(i) + "\"\ncommand = [\"x\"]\n")
+	}
+	b.WriteString("colour = 1\n")
+	_, err := f.load(t, b.String())
+	is.Equal(messages(err), []string{f.file + ": service[64].colour: unknown key"})
+}

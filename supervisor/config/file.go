@@ -5,17 +5,19 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
 
 // Reading the file. Every value is taken as a toml.Primitive and read on its
-// own, so that one bad value does not hide the next one and each error can
-// name its line. toml v1.6 keeps each key's position but exports it only in
-// the ParseError of a value that fails to unmarshal, so capture fails on
-// purpose to learn it. A key inside an array of tables is recorded once for
-// all its entries, so [[service]] entries are located by reparsing the file
-// cut before each entry's successor (serviceDocs).
+// own, so that one bad value does not hide the next one. toml v1.6 keeps each
+// key's position but exports it only in the ParseError of a value that fails
+// to unmarshal, so a spot's line is learnt by failing on purpose (capture).
+// That costs a pass over the whole file (the error computes a column), so it
+// is done only for a message. A key inside an array of tables is recorded once
+// for all its entries, so [[service]] entries are located by reparsing the
+// file cut before each entry's successor (serviceDocs).
 
 // maxFileBytes bounds the configuration file; a real one is a few kilobytes.
 const maxFileBytes = 1 << 20
@@ -24,7 +26,7 @@ const maxFileBytes = 1 << 20
 // entries after it are reported without a line.
 const maxLocatedServices = 64
 
-// doc is a parsed file and what locates its keys.
+// doc is a parsed file.
 type doc struct {
 	md  *toml.MetaData
 	top map[string]toml.Primitive
@@ -33,36 +35,38 @@ type doc struct {
 	line int
 }
 
-// capture is a toml.Unmarshaler that keeps the raw value and fails, so that
-// the decoder reports the key's position.
-type capture struct{ v *any }
+// capture is a toml.Unmarshaler that fails, so that the decoder reports the
+// position of the key being decoded.
+type capture struct{}
 
 var errCaptured = errors.New("captured")
 
-// UnmarshalTOML keeps v and fails on purpose.
-func (c capture) UnmarshalTOML(v any) error { *c.v = v; return errCaptured }
+// UnmarshalTOML fails on purpose.
+func (capture) UnmarshalTOML(any) error { return errCaptured }
 
-// value returns p's raw value and line (0 when unknown).
-func (d *doc) value(p toml.Primitive) (raw any, line int) {
-	err := d.decode(p, capture{&raw})
-	var pe toml.ParseError
-	if errors.As(err, &pe) {
-		line = pe.Position.Line
+// raw returns p's value as the toml package decodes it: string, int64,
+// float64, bool, time.Time, []any, map[string]any or []map[string]any.
+func (d *doc) raw(p toml.Primitive) any {
+	var v any
+	if d.decode(p, &v) != nil {
+		return nil
 	}
-	switch {
-	case d.line > 0:
-		line = d.line
-	case d.line < 0:
-		line = 0
-	}
-	return raw, line
+	return v
 }
 
-// lineOf is value's line or, for a table the parser created implicitly
-// ("a.b = 1" creates a), the first line of what is inside.
+// lineOf is the line of p's key or, for a table the parser created
+// implicitly ("a.b = 1" creates a), the first line of what is inside; 0 when
+// unknown.
 func (d *doc) lineOf(p toml.Primitive, depth int) int {
-	if _, line := d.value(p); line > 0 || depth > 8 {
-		return line
+	switch {
+	case d.line > 0:
+		return d.line
+	case d.line < 0:
+		return 0
+	}
+	var pe toml.ParseError
+	if errors.As(d.decode(p, capture{}), &pe) && pe.Position.Line > 0 || depth > 8 {
+		return pe.Position.Line
 	}
 	var sub map[string]toml.Primitive
 	if d.decode(p, &sub) != nil {
@@ -103,6 +107,54 @@ func parseTOML(text string) (d *doc, err error) {
 	return &doc{md: &md, top: top}, nil
 }
 
+// spot is where a value is in the file, to find its line when a message
+// needs it.
+type spot struct {
+	d *doc
+	p toml.Primitive
+	// For a key inside a [[service]] entry: the entries' own parses, the
+	// entry's index, and the path of the key inside the entry.
+	entries func() []located
+	i       int
+	path    []string
+}
+
+// line finds the spot's line; 0 when it cannot be known for certain.
+func (s *spot) line() int {
+	if s.entries == nil {
+		return s.d.lineOf(s.p, 0)
+	}
+	e := s.entries()[s.i]
+	p := e.p
+	for _, name := range s.path {
+		var m map[string]toml.Primitive
+		if e.d.decode(p, &m) != nil {
+			return 0
+		}
+		q, ok := m[name]
+		if !ok {
+			return 0
+		}
+		p = q
+	}
+	return e.d.lineOf(p, 0)
+}
+
+// child is the spot of key name, whose primitive is p, inside s.
+func (s *spot) child(name string, p toml.Primitive) *spot {
+	c := *s
+	c.p = p
+	if s.entries != nil {
+		c.path = append(slices.Clone(s.path), name)
+	}
+	return &c
+}
+
+// at is the origin of a value at spot s.
+func (l *loader) at(s *spot) origin {
+	return origin{file: l.file, spot: s}
+}
+
 // readFile applies the file's values to l.cfg.
 func (l *loader) readFile(data []byte) {
 	if len(data) > maxFileBytes {
@@ -131,58 +183,61 @@ func (l *loader) readFile(data []byte) {
 		default:
 			k, ok := findKey(topKeys, name)
 			if !ok || strings.Contains(k.name, ".") { // a quoted "gateway.user" is not gateway.user
-				l.unknown(d, toml.Key{name}.String(), p)
+				l.unknown(&spot{d: d, p: p}, toml.Key{name}.String())
 				continue
 			}
-			l.readValue(d, k, k.name, p, k.top(l.cfg))
+			l.readValue(&spot{d: d, p: p}, k, k.name, k.top(l.cfg))
 		}
 	}
 }
 
 // readTable reads [gateway], [restart] or [logs].
 func (l *loader) readTable(d *doc, table string, p toml.Primitive) {
+	at := &spot{d: d, p: p}
 	var sub map[string]toml.Primitive
-	if raw, line := d.value(p); !isTable(raw) {
-		l.errs.add(origin{file: l.file, line: line}, table, wantGot("a table (["+table+"])", raw))
+	if raw := d.raw(p); !isTable(raw) {
+		l.errs.add(l.at(at), table, wantGot("a table (["+table+"])", raw))
 		return
 	}
 	if err := d.decode(p, &sub); err != nil {
-		l.errs.add(origin{file: l.file, line: d.lineOf(p, 0)}, table, err)
+		l.errs.add(l.at(at), table, err)
 		return
 	}
 	for _, name := range sortedNames(sub) {
 		k, ok := findKey(topKeys, table+"."+name)
 		if !ok {
-			l.unknown(d, toml.Key{table, name}.String(), sub[name])
+			l.unknown(at.child(name, sub[name]), toml.Key{table, name}.String())
 			continue
 		}
-		l.readValue(d, k, k.name, sub[name], k.top(l.cfg))
+		l.readValue(at.child(name, sub[name]), k, k.name, k.top(l.cfg))
 	}
 }
 
 // readServices reads the [[service]] entries.
 func (l *loader) readServices(text string, d *doc, p toml.Primitive) {
-	raw, line := d.value(p)
+	at := &spot{d: d, p: p}
+	raw := d.raw(p)
 	switch raw.(type) {
 	case []map[string]any: // [[service]]
 	case []any: // service = [{...}, {...}]
 		// The parser records the keys of all entries as one, so every key
 		// gets the line where the array starts.
-		d = &doc{md: d.md, top: d.top, line: line}
-		if line == 0 {
+		d = &doc{md: d.md, top: d.top, line: d.lineOf(p, 0)}
+		if d.line == 0 {
 			d.line = -1
 		}
 	default:
-		l.errs.add(origin{file: l.file, line: line}, serviceTable, wantGot("an array of tables ([[service]])", raw))
+		l.errs.add(l.at(at), serviceTable, wantGot("an array of tables ([[service]])", raw))
 		return
 	}
 	var entries []toml.Primitive
 	if err := d.decode(p, &entries); err != nil {
-		l.errs.add(origin{file: l.file, line: line}, serviceTable, err)
+		l.errs.add(l.at(at), serviceTable, err)
 		return
 	}
-	for i, e := range serviceDocs(text, d, entries) {
-		l.readService(e.d, e.p, i)
+	located := sync.OnceValue(func() []located { return serviceDocs(text, d, entries) })
+	for i, e := range entries {
+		l.readService(&spot{d: d, p: e, entries: located, i: i}, i)
 	}
 }
 
@@ -216,7 +271,7 @@ func serviceDocs(text string, whole *doc, entries []toml.Primitive) []located {
 					break
 				}
 			}
-			_, hdr := d.value(d.top[serviceTable])
+			hdr := d.lineOf(d.top[serviceTable], 0)
 			if len(es) != i+1 || hdr < 1 {
 				break
 			}
@@ -237,39 +292,38 @@ func serviceDocs(text string, whole *doc, entries []toml.Primitive) []located {
 }
 
 // readService reads entry i of [[service]] into a new service.
-func (l *loader) readService(d *doc, p toml.Primitive, i int) {
+func (l *loader) readService(at *spot, i int) {
 	prefix := fmt.Sprintf("service[%d]", i)
 	s := newService("")
 	var fields map[string]toml.Primitive
-	if raw, line := d.value(p); !isTable(raw) {
-		l.errs.add(origin{file: l.file, line: line}, prefix, wantGot("a table", raw))
+	if raw := at.d.raw(at.p); !isTable(raw) {
+		l.errs.add(l.at(at), prefix, wantGot("a table", raw))
 		return
 	}
-	if err := d.decode(p, &fields); err != nil {
-		l.errs.add(origin{file: l.file, line: d.lineOf(p, 0)}, prefix, err)
+	if err := at.d.decode(at.p, &fields); err != nil {
+		l.errs.add(l.at(at), prefix, err)
 		return
 	}
 	for _, name := range sortedNames(fields) {
 		k, ok := findKey(serviceKeys, name)
 		if !ok {
-			l.unknown(d, prefix+"."+toml.Key{name}.String(), fields[name])
+			l.unknown(at.child(name, fields[name]), prefix+"."+toml.Key{name}.String())
 			continue
 		}
-		l.readValue(d, k, prefix+"."+k.name, fields[name], k.svc(&s))
+		l.readValue(at.child(name, fields[name]), k, prefix+"."+k.name, k.svc(&s))
 	}
-	l.origin[prefix] = origin{file: l.file, line: d.lineOf(p, 0)}
+	l.origin[prefix] = l.at(at)
 	l.cfg.Services = append(l.cfg.Services, s)
 	l.services = append(l.services, prefix)
 }
 
-// readValue reads one key's value into ptr and records its origin.
-func (l *loader) readValue(d *doc, k key, name string, p toml.Primitive, ptr any) {
-	raw, line := d.value(p)
-	o := origin{file: l.file, line: line}
+// readValue reads the value at spot at, key k, into ptr, and records its origin.
+func (l *loader) readValue(at *spot, k key, name string, ptr any) {
+	raw := at.d.raw(at.p)
 	var v any
 	var err error
 	if k.kind == kindEnv {
-		v, err = l.readEnvTable(d, name, p, raw, o)
+		v, err = l.readEnvTable(at, name, raw)
 	} else {
 		v, err = k.fromTOML(raw)
 	}
@@ -280,27 +334,26 @@ func (l *loader) readValue(d *doc, k key, name string, p toml.Primitive, ptr any
 		return
 	}
 	if err != nil {
-		l.errs.add(o, name, err)
+		l.errs.add(l.at(at), name, err)
 		return
 	}
-	l.origin[name] = o
+	l.origin[name] = l.at(at)
 }
 
 // readEnvTable reads a table of strings, naming the line of a bad entry.
 // Entries it reports itself come back as errReported.
-func (l *loader) readEnvTable(d *doc, name string, p toml.Primitive, raw any, o origin) (any, error) {
+func (l *loader) readEnvTable(at *spot, name string, raw any) (any, error) {
 	if !isTable(raw) {
 		return nil, wantGot("a table of strings", raw)
 	}
 	var entries map[string]toml.Primitive
-	if err := d.decode(p, &entries); err != nil {
+	if err := at.d.decode(at.p, &entries); err != nil {
 		return nil, err
 	}
 	env := make(map[string]string, len(entries))
 	ok := true
 	for _, n := range sortedNames(entries) {
-		raw, line := d.value(entries[n])
-		eo := origin{file: l.file, line: line}
+		raw := at.d.raw(entries[n])
 		s, isString := raw.(string)
 		var err error
 		if !isString {
@@ -309,7 +362,7 @@ func (l *loader) readEnvTable(d *doc, name string, p toml.Primitive, raw any, o 
 			err = checkEnvVar(n, s)
 		}
 		if err != nil {
-			l.errs.add(eo, name+"."+toml.Key{n}.String(), err)
+			l.errs.add(l.at(at.child(n, entries[n])), name+"."+toml.Key{n}.String(), err)
 			ok = false
 			continue
 		}
@@ -326,8 +379,8 @@ func (l *loader) readEnvTable(d *doc, name string, p toml.Primitive, raw any, o 
 var errReported = errors.New("reported")
 
 // unknown reports a key that is not in the schema.
-func (l *loader) unknown(d *doc, name string, p toml.Primitive) {
-	l.errs.add(origin{file: l.file, line: d.lineOf(p, 0)}, name, errors.New("unknown key"))
+func (l *loader) unknown(at *spot, name string) {
+	l.errs.add(l.at(at), name, errors.New("unknown key"))
 }
 
 func isTable(raw any) bool {
@@ -359,8 +412,8 @@ func stripBOM(s string) string {
 // from the byte offset: the parser's own line is one too far when the error
 // is the newline that ends a line ("[gateway" followed by a newline).
 func syntaxPosition(text string, p toml.Position) (line, col int) {
-	if p.Start <= 0 && p.Line > 1 || p.Start > len(text) {
-		return p.Line, p.Col // no usable offset
+	if p.Start < 0 || p.Start > len(text) || p.Start == 0 && p.Line > 1 {
+		return p.Line, p.Col // no usable offset ("\x7f" gives -1)
 	}
 	before := text[:p.Start]
 	return 1 + strings.Count(before, "\n"), p.Start - strings.LastIndexByte(before, '\n')

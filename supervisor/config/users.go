@@ -230,7 +230,7 @@ func (l *loader) resolveExec(a *accounts, prefix string, e *Exec) {
 		return
 	}
 	group := e.Group
-	if e.User == "" && l.origin[groupKey] == (origin{}) {
+	if e.User == "" && l.origin[groupKey].isDefault() {
 		group = "" // hermes-init's own user keeps its own group unless one is set
 	}
 	g := l.cfg.Gateway

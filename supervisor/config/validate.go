@@ -30,7 +30,7 @@ func (l *loader) fail(name, format string, args ...any) {
 // image's /opt/data, as every Hermes reader of the variable does.
 func (l *loader) resolveHome() {
 	g := &l.cfg.Gateway
-	if g.Home != "" && l.origin["gateway.home"] != (origin{}) {
+	if g.Home != "" && !l.origin["gateway.home"].isDefault() {
 		return
 	}
 	if h := l.env[gateway.EnvHome]; h != "" {
@@ -88,7 +88,7 @@ func (l *loader) validateServices() {
 	byEnv := map[string]int{}
 	for i, s := range l.cfg.Services {
 		p := l.services[i]
-		if l.origin[p+".name"] == (origin{}) {
+		if l.origin[p+".name"].isDefault() {
 			l.origin[p+".name"] = l.origin[p] // missing: blame the entry
 		}
 		switch {
@@ -107,7 +107,7 @@ func (l *loader) validateServices() {
 			}
 			byName[s.Name], byEnv[envPart(s.Name)] = i, i
 		}
-		if len(s.Command) == 0 && l.origin[p+".command"] == (origin{}) {
+		if len(s.Command) == 0 && l.origin[p+".command"].isDefault() {
 			l.origin[p+".command"] = l.origin[p]
 			l.fail(p+".command", "required: service %q has no command (key command, or %s)", s.Name, serviceEnvName(s.Name, "command"))
 		} else {
