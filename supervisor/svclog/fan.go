@@ -10,10 +10,10 @@ import (
 
 const (
 	// DefaultFanQueue is the Fan's queue in lines when NewFan is given 0.
-	DefaultFanQueue = 8192
+	DefaultFanQueue = 16384
 	// fanQueueBytes bounds the memory the Fan's queue may hold, whatever the
-	// line count: 8192 lines of 64 KiB would otherwise be half a gigabyte.
-	fanQueueBytes = 8 << 20
+	// line count: 16384 lines of 64 KiB would otherwise be a gigabyte.
+	fanQueueBytes = 4 << 20
 	// writeChunk is how much output a writer gathers for one write(2).
 	writeChunk = 64 << 10
 	// fanCloseWait bounds how long Fan.Close waits for queued lines to be

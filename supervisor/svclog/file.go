@@ -32,7 +32,8 @@ type fileLog struct {
 	maxBytes int64
 	keep     int
 	own      owner
-	last     time.Time // label of the last archive, to keep labels unique
+	last     time.Time     // label of the last archive, to keep labels unique
+	syncing  chan struct{} // closed when the last syncLater is done
 
 	buf      []byte
 	stamp    stamper
@@ -185,24 +186,46 @@ func (l *fileLog) flush() bool {
 }
 
 // rotate archives current as @<tai64n>.s, starts a new current and deletes
-// the oldest archives beyond keep. It fsyncs the old file and the directory:
-// once per MaxBytes, that is cheap, and a crash then cannot lose an archive.
+// the oldest archives beyond keep.
 func (l *fileLog) rotate() bool {
-	_ = l.cur.Sync()
 	name := l.archiveName(time.Now())
 	if err := l.dir.rename(currentName, name); err != nil {
 		l.fail(err, 0)
 		return false
 	}
-	l.cur.Close()
+	old := l.cur
 	l.cur = nil
+	l.syncLater(old)
 	if err := l.open(); err != nil {
 		l.fail(err, 0)
 		return false
 	}
-	_ = l.dir.sync()
 	l.prune()
 	return true
+}
+
+// syncLater fsyncs a new archive and the directory (so that a crash cannot
+// lose the archive or the rename) and closes the archive, in the background:
+// on a busy disk an fsync takes tens of milliseconds, and a writer waiting
+// for it lets its queue fill and drop lines. If the previous one is still
+// running, the disk is busy enough: this archive is closed unsynced.
+func (l *fileLog) syncLater(old *os.File) {
+	if l.syncing != nil {
+		select {
+		case <-l.syncing:
+		default:
+			old.Close()
+			return
+		}
+	}
+	done := make(chan struct{})
+	l.syncing = done
+	go func(fd int) {
+		defer close(done)
+		_ = old.Sync()
+		_ = unix.Fsync(fd)
+		old.Close()
+	}(l.dir.fd)
 }
 
 // archiveName returns a fresh archive name for a rotation at t. Labels only
@@ -267,6 +290,9 @@ func (l *fileLog) retry() bool {
 }
 
 func (l *fileLog) close() {
+	if l.syncing != nil {
+		<-l.syncing // it uses the directory's descriptor
+	}
 	if l.cur != nil {
 		l.cur.Close()
 		l.cur = nil

@@ -42,10 +42,13 @@ type queue struct {
 	bytes int
 }
 
+// maxBatches bounds the channel of a queue: its buffer is allocated up front
+// (64 bytes a slot), and a reader that gathers for a few milliseconds sends
+// a few hundred batches a second at most.
+const maxBatches = 1024
+
 func newQueue(maxLines, maxBytes int) *queue {
-	// Each batch holds at least one line and lines are reserved before the
-	// send, so a channel of maxLines slots can never be full at a send.
-	return &queue{ch: make(chan batch, maxLines), maxLines: maxLines, maxBytes: maxBytes}
+	return &queue{ch: make(chan batch, min(maxLines, maxBatches)), maxLines: maxLines, maxBytes: maxBytes}
 }
 
 // put queues the leading lines of b that fit and returns how many lines it
@@ -64,7 +67,7 @@ func (q *queue) put(b batch) (dropped int) {
 	select {
 	case q.ch <- h:
 		return b.n - k
-	default: // cannot happen (see newQueue); never block a reader on it
+	default: // maxBatches batches of a few lines each: full all the same
 		q.release(h)
 		return b.n
 	}

@@ -18,12 +18,12 @@ const (
 	DefaultMaxBytes = 1_000_000
 	DefaultKeep     = 10
 	DefaultMaxLine  = 64 << 10
-	DefaultQueue    = 4096
+	DefaultQueue    = 8192
 )
 
 const (
 	// fileQueueBytes bounds the memory one sink's file queue may hold.
-	fileQueueBytes = 4 << 20
+	fileQueueBytes = 2 << 20
 	// readerWait bounds how long Close waits for a pipe's writers to close
 	// it: a tool the service left behind may hold it for ever.
 	readerWait = 2 * time.Second
@@ -69,10 +69,11 @@ type Sink struct {
 	file    *fileLog // nil: no file (none asked for, or it was refused)
 	fileQ   *queue
 
-	mu      sync.Mutex
-	closed  bool
-	pipes   map[*os.File]struct{} // read ends with a reader running
-	readers sync.WaitGroup
+	mu       sync.Mutex
+	closed   bool
+	readers  sync.WaitGroup
+	waits    map[*os.File]struct{} // readers waiting for data (reader.go)
+	stopping atomic.Bool           // Close gave up waiting for EOF
 
 	dropped       atomic.Uint64 // lines that missed at least one destination
 	droppedFile   atomic.Uint64
@@ -98,7 +99,7 @@ func (f *Fan) NewSink(o Options) (*Sink, error) {
 		stdout:  o.Stdout,
 		maxLine: o.MaxLine,
 		logf:    o.Logf,
-		pipes:   make(map[*os.File]struct{}),
+		waits:   make(map[*os.File]struct{}),
 	}
 	if !f.register(s) {
 		return nil, ErrClosed
@@ -165,10 +166,10 @@ func (s *Sink) openFile(o Options, rel string) {
 // whatever it forked, has closed it). The caller closes its copy of w after
 // the fork.
 //
-// w is in blocking mode: a service whose stdout is non-blocking fails with
-// EAGAIN when the pipe is full (Python raises BlockingIOError), and
-// O_NONBLOCK belongs to the open file, so it would reach the service. Only
-// our read end is non-blocking, for the Go poller and its deadlines.
+// w is in blocking mode, as a service expects its stdout: O_NONBLOCK belongs
+// to the open file, so it would reach the service, which would then fail with
+// EAGAIN whenever the pipe is full (Python raises BlockingIOError). Only our
+// read end is non-blocking.
 func (s *Sink) Pipe() (w *os.File, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -184,19 +185,12 @@ func (s *Sink) Pipe() (w *os.File, err error) {
 		unix.Close(p[1])
 		return nil, fmt.Errorf("unable to create log pipe for %s: %w", s.name(), err)
 	}
-	r := os.NewFile(uintptr(p[0]), "|0")
-	s.pipes[r] = struct{}{}
+	// Best effort: a smaller pipe only means less slack (fs.pipe-max-size
+	// and pipe-user-pages-soft may refuse it).
+	_, _ = unix.FcntlInt(uintptr(p[0]), unix.F_SETPIPE_SZ, pipeSize)
 	s.readers.Add(1)
-	go s.read(r)
+	go s.read(p[0])
 	return os.NewFile(uintptr(p[1]), "|1"), nil
-}
-
-// forget closes a pipe whose reader is done.
-func (s *Sink) forget(r *os.File) {
-	s.mu.Lock()
-	delete(s.pipes, r)
-	s.mu.Unlock()
-	r.Close()
 }
 
 // Dropped returns how many lines of this sink missed the file, stdout or both
@@ -204,9 +198,10 @@ func (s *Sink) forget(r *os.File) {
 func (s *Sink) Dropped() uint64 { return s.dropped.Load() }
 
 // Close is for after the service is gone for good. It waits up to readerWait
-// for the pipes to reach EOF, then stops reading them (a leftover tool may
-// hold one open for ever), waits for the file writer to write what is queued,
-// and reports the drops. Lines already queued for stdout are the Fan's.
+// for the pipes to reach EOF, then stops reading them once they are empty (a
+// leftover tool may hold one open for ever), waits for the file writer to
+// write what is queued, and reports the drops. Lines already queued for
+// stdout are the Fan's.
 func (s *Sink) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -218,14 +213,14 @@ func (s *Sink) Close() error {
 
 	if !waitGroup(&s.readers, readerWait) {
 		s.mu.Lock()
-		for r := range s.pipes {
-			// A past deadline makes the pending Read return at once.
-			_ = r.SetReadDeadline(time.Unix(1, 0))
+		s.stopping.Store(true)
+		for f := range s.waits {
+			_ = f.SetReadDeadline(time.Unix(1, 0)) // in the past: the wait ends now
 		}
 		s.mu.Unlock()
 		if !waitGroup(&s.readers, readerWait) {
-			// Only if the kernel refused the poller a pipe: a reader may
-			// still send, so the file queue stays open and its writer runs.
+			// Cannot happen: a stopped reader reads at most pipeSize more.
+			// A reader may still send, so the file queue stays open.
 			return fmt.Errorf("close log of %s: a pipe reader did not stop", s.name())
 		}
 	}

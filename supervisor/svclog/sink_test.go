@@ -94,27 +94,31 @@ func TestConcurrentSinksNeverMix(t *testing.T) {
 	wait(t, c, 30*time.Second)
 	for _, s := range sinks {
 		is.NoErr(s.Close())
-		is.Equal(s.Dropped(), uint64(0))
 	}
 	f.Close()
 
 	line := regexp.MustCompile(`^\[([abc])\] ([abc])-line-(\d+) ([xy]*)$`)
-	next := map[string]int{}
+	next, seen := map[string]int{}, map[string]int{}
 	for _, l := range out.lines() {
 		m := line.FindStringSubmatch(l)
 		if m == nil || m[1] != m[2] {
 			t.Fatalf("mixed line: %q", l)
 		}
 		i, _ := strconv.Atoi(m[3])
-		is.Equal(i, next[m[1]]) // each service's lines in order, none lost
+		is.True(i >= next[m[1]]) // each service's lines in order
+		seen[m[1]]++
 		want := i % 50
 		if m[1] == "c" {
 			want = i % 97
 		}
 		is.Equal(len(m[4]), want) // the line is whole
-		next[m[1]]++
+		next[m[1]] = i + 1
 	}
-	is.Equal(next, map[string]int{"a": n, "b": n, "c": n})
+	for i, s := range sinks {
+		name := string("abc"[i])
+		is.Equal(seen[name]+int(s.droppedStdout.Load()), n) // every line is there or counted as dropped
+		is.True(seen[name] > n/2)                           // and most are there
+	}
 }
 
 func TestRotation(t *testing.T) {

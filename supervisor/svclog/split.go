@@ -1,14 +1,6 @@
 package svclog
 
-import (
-	"bytes"
-	"os"
-	"time"
-)
-
-// readSize is the reader's buffer: a whole default pipe buffer (64 KiB) per
-// read(2), so a flood costs few syscalls.
-const readSize = 64 << 10
+import "bytes"
 
 // splitter cuts a byte stream into lines of at most max bytes (without the
 // newline). A longer line leaves as several full lines; a line is never joined
@@ -77,46 +69,4 @@ func (sp *splitter) flush() ([]byte, int) {
 	dst := append(append(make([]byte, 0, len(sp.part)+1), sp.part...), '\n')
 	sp.part = sp.part[:0]
 	return dst, 1
-}
-
-// read is the goroutine behind one pipe: it reads until EOF (every writer has
-// closed its end) or until Close gives up waiting, and hands whole lines on
-// without ever waiting for a consumer.
-func (s *Sink) read(r *os.File) {
-	defer s.readers.Done()
-	defer s.forget(r)
-	buf := make([]byte, readSize)
-	sp := splitter{max: s.maxLine}
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			if data, k := sp.add(buf[:n]); k > 0 {
-				s.emit(batch{sink: s, t: time.Now(), data: data, n: k})
-			}
-		}
-		if err != nil { // io.EOF, or the deadline Close set
-			if data, k := sp.flush(); k > 0 {
-				s.emit(batch{sink: s, t: time.Now(), data: data, n: k})
-			}
-			return
-		}
-	}
-}
-
-// emit puts b into the file queue and the Fan and counts what they dropped.
-func (s *Sink) emit(b batch) {
-	var lostFile, lostOut int
-	if s.fileQ != nil {
-		lostFile = s.fileQ.put(b)
-		s.droppedFile.Add(uint64(lostFile))
-	}
-	if s.stdout {
-		lostOut = s.fan.put(b)
-		s.droppedStdout.Add(uint64(lostOut))
-	}
-	// Both destinations drop a tail of the same batch, so the larger tail is
-	// the number of lines that missed at least one of them.
-	if lost := max(lostFile, lostOut); lost > 0 {
-		s.dropped.Add(uint64(lost))
-	}
 }
