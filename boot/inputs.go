@@ -110,3 +110,12 @@ func isLegacyGatewayRun(argv []string) bool {
 	}
 	return len(args) >= 2 && args[0] == "gateway" && args[1] == "run"
 }
+
+// SupervisedByASlot reports whether the container's main command is `gateway
+// run` that the root slot supervises instead (PR #33583: under a supervisor,
+// `hermes gateway run` hands over to it rather than run a competing foreground
+// gateway). Then hermes-init must not also run the command itself.
+func SupervisedByASlot(argv []string, getenv func(string) string) bool {
+	in := Inputs{Getenv: getenv}
+	return isLegacyGatewayRun(argv) && !noSupervise(in.env(EnvNoSupervise))
+}

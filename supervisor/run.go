@@ -89,91 +89,121 @@ func (in *Init) Close() {
 	}
 }
 
-// RunMain runs the main command until it exits, forwarding signals, stopping it
-// on SIGTERM/SIGINT/SIGRTMIN+3, and cleaning up what it leaves behind. It
-// returns the command's exit status (see ExitCode; 126/127 when it cannot run).
-func (in *Init) RunMain() int {
+// mainCmd is the main command (`-- CMD`): its cgroup, process and status.
+type mainCmd struct {
+	group  *cgroup.Group
+	proc   *Process
+	status int // -1 while it runs
+}
+
+// startMain starts the main command in its own cgroup. On failure it reports
+// why and returns the status hermes-init must exit with (126, 127, 1).
+func (in *Init) startMain(argv []string) (*mainCmd, int) {
 	o := in.o
 	group, err := in.tree.NewGroup("main", cgroup.Limits{})
 	if err != nil {
 		in.log.Errorf("%v", err)
-		return 1
+		return nil, 1
 	}
-	defer func() {
-		if err := group.Remove(); err != nil {
-			in.log.Warnf("%v", err)
-		}
-	}()
-	path, err := Resolve(o.Argv[0], o.Env)
+	m := &mainCmd{group: group, status: -1}
+	path, err := Resolve(argv[0], o.Env)
 	if err != nil {
-		return in.execFailed(err)
+		m.remove(in)
+		return nil, in.execFailed(err)
 	}
 	env := o.Env
 	if !group.Tracked() {
 		env = append(env[:len(env):len(env)], cgroup.TagVar+"=main")
 	}
-	spec := Spec{
-		Name: "main", Path: path, Argv: o.Argv, Env: env, Dir: o.Dir,
+	m.proc, err = in.spawner.Start(Spec{
+		Name: "main", Path: path, Argv: argv, Env: env, Dir: o.Dir,
 		Files:      []*os.File{o.Stdin, o.Stdout, o.Stderr},
 		Foreground: isForeground(o.Stdin),
 		Ignore:     earlysignal.IgnoredForChildren(),
 		Mask:       ChildMask(),
-	}
-	proc, err := in.spawner.Start(spec, group)
+	}, group)
 	if err != nil {
-		return in.execFailed(StartError(o.Argv[0], err))
+		m.remove(in)
+		return nil, in.execFailed(StartError(argv[0], err))
 	}
-	group.SetLeader(proc.Pid, proc.Pid, true)
-	in.log.Debugf("main command %q started, pid %d, cgroup %s", o.Argv[0], proc.Pid, group.Path())
-	status, deadline := in.superviseMain(proc, group)
-	in.cleanup(group, deadline)
-	return status
+	group.SetLeader(m.proc.Pid, m.proc.Pid, true)
+	in.log.Debugf("main command %q started, pid %d, cgroup %s", argv[0], m.proc.Pid, group.Path())
+	return m, 0
 }
 
-// superviseMain is the signal loop while the main command runs. It returns the
-// command's status and, when a stop is under way, the stop's deadline.
-func (in *Init) superviseMain(proc *Process, group *cgroup.Group) (int, time.Time) {
+func (m *mainCmd) exited(in *Init, ex Exit) {
+	m.proc.Release()
+	m.proc = nil
+	m.status = ExitCode(ex.Status)
+	in.log.Debugf("main command exited with status %d", m.status)
+}
+
+func (m *mainCmd) remove(in *Init) {
+	if err := m.group.Remove(); err != nil {
+		in.log.Warnf("%v", err)
+	}
+}
+
+// RunMain runs the main command until it exits, forwarding signals, stopping it
+// on SIGTERM/SIGINT/SIGRTMIN+3, and cleaning up what it leaves behind. It
+// returns the command's exit status (see ExitCode; 126/127 when it cannot run).
+func (in *Init) RunMain() int {
+	m, status := in.startMain(in.o.Argv)
+	if m == nil {
+		return status
+	}
+	defer m.remove(in)
+	deadline := in.superviseMain(m)
+	in.cleanup(m.group, deadline)
+	return m.status
+}
+
+// superviseMain is the signal loop while the main command runs. It returns,
+// when a stop is under way, the stop's deadline.
+func (in *Init) superviseMain(m *mainCmd) time.Time {
 	var (
 		deadline time.Time
 		grace    <-chan time.Time
 	)
-	sigs := earlysignal.C()
-	for {
+	for m.proc != nil {
 		select {
-		case s := <-sigs:
+		case s := <-earlysignal.C():
 			sig := s.(syscall.Signal)
 			switch Classify(sig) {
 			case ActReap:
 				in.reaper.Reap()
 			case ActStop:
 				in.log.Debugf("received %s: forwarding to the main command's process group", SignalName(sig))
-				if grace == nil && deadline.IsZero() {
+				if deadline.IsZero() {
 					deadline = time.Now().Add(in.o.Grace)
 					grace = time.After(in.o.Grace)
 				}
-				in.forward(proc, sig)
-				in.forward(proc, syscall.SIGCONT) // a stopped group must see it
+				in.forward(m.proc, sig)
+				in.forward(m.proc, syscall.SIGCONT) // a stopped group must see it
 			case ActForward:
-				in.log.Debugf("forwarding %s to pid %d's process group", SignalName(sig), proc.Pid)
-				in.forward(proc, sig)
+				in.log.Debugf("forwarding %s to pid %d's process group", SignalName(sig), m.proc.Pid)
+				in.forward(m.proc, sig)
 			case ActDrop:
 				in.log.Debugf("ignoring %s", SignalName(sig))
 			}
-		case ex := <-proc.Exit:
-			proc.Release()
-			status := ExitCode(ex.Status)
-			in.log.Debugf("main command exited with status %d", status)
-			return status, deadline
+		case ex := <-m.proc.Exit:
+			m.exited(in, ex)
 		case <-grace:
 			grace = nil
-			in.log.Warnf("main command (pid %d) still running %s after the stop signal: killing everything in %s", proc.Pid, in.o.Grace, describe(group))
-			if err := group.Kill(); err != nil {
-				in.log.Warnf("kill %s: %v", describe(group), err)
-			}
-			if !group.Tracked() {
-				_ = proc.Signal(syscall.SIGKILL)
-			}
+			in.killMain(m)
 		}
+	}
+	return deadline
+}
+
+// killMain ends the main command after the grace: everything in its cgroup.
+func (in *Init) killMain(m *mainCmd) {
+	in.log.Warnf("main command (pid %d) still running %s after the stop signal: killing everything in %s", m.proc.Pid, in.o.Grace, describe(m.group))
+	if err := m.group.Kill(); err != nil {
+		in.log.Warnf("kill %s: %v", describe(m.group), err)
+	}
+	if !m.group.Tracked() {
+		_ = m.proc.Signal(syscall.SIGKILL)
 	}
 }
 

@@ -102,6 +102,15 @@ type Spawner struct {
 
 // Start starts spec inside g. The process leads its own process group.
 func (s *Spawner) Start(spec Spec, g *cgroup.Group) (*Process, error) {
+	if spec.Dir != "" {
+		// A fork error cannot tell a missing directory from a missing program.
+		if fi, err := os.Stat(spec.Dir); err != nil || !fi.IsDir() {
+			if err == nil {
+				err = errors.New("not a directory")
+			}
+			return nil, &ExecError{Name: spec.Argv[0], Err: fmt.Errorf("working directory %s: %w", spec.Dir, err), Status: ExitCannotExec}
+		}
+	}
 	plain := len(spec.Ignore) == 0 && spec.Mask == nil // nothing a fork cannot do
 	direct := g.CgroupFD() >= 0 && !g.NeedsJoin() && plain && !s.noClone3.Load()
 	if g.CgroupFD() < 0 && !g.NeedsJoin() && plain {

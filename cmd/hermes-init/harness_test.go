@@ -49,6 +49,7 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	_ = os.Chmod(dir, 0o755) // other users run binaries from here too
 	binDir = dir
 	if b := os.Getenv("HERMES_INIT_BIN_DIR"); b != "" {
 		binDir = b // built once by scripts/test for every package

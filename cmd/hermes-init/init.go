@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,78 +11,66 @@ import (
 
 	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
+	"github.com/hermes-init/hermes-init/supervisor/config"
 )
 
-// initFlags are hermes-init's own flags; each has an environment variable,
-// which the flag overrides.
+// initFlags are hermes-init's own flags. Each overrides the configuration
+// key of the same meaning, which a HERMES_INIT_* variable may already have
+// set (package config).
 type initFlags struct {
-	grace         time.Duration
-	leftoverGrace time.Duration
+	config        string
+	grace         *time.Duration
+	leftoverGrace *time.Duration
 	cgroupMode    string
 	cgroupRoot    string
 	verbose       int
-	logLevel      string
 	help          bool
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: hermes-init [flags] -- COMMAND [ARGS...]
-       hermes-init plan [--home DIR] [--json]
+	fmt.Fprint(w, `usage: hermes-init [flags] [-- COMMAND [ARGS...]]
+       hermes-init ctl [--socket PATH] status|start|stop|restart|wait|health ...
+       hermes-init plan [--home DIR] [--json] [-- COMMAND [ARGS...]]
        hermes-init version
 
-Runs COMMAND as the main program of a container: reaps every zombie, forwards
-signals to COMMAND's process group, stops it on SIGTERM/SIGINT/SIGRTMIN+3
-within a grace period and exits with COMMAND's status (128+N if signal N
-killed it; 126/127 if it cannot run; 2 for bad usage).
+As an init, hermes-init reaps every zombie, forwards signals and exits with the
+right status. With "-- COMMAND" it runs COMMAND as the main program: COMMAND's
+exit ends the container with COMMAND's status (128+N if signal N killed it;
+126/127 if it cannot run). With a configuration file or HERMES_HOME set it also
+supervises one Hermes gateway per profile and the configured services; without
+COMMAND it runs them until stopped. 2 means bad usage or configuration.
 
-flags (environment variable in brackets):
-  --grace DURATION           stop signal to SIGKILL [HERMES_INIT_GRACE] (default 8s)
+flags (a flag overrides the configuration key and its HERMES_INIT_* variable):
+  --config PATH              configuration file [HERMES_INIT_CONFIG] (default /etc/hermes-init/hermes-init.toml)
+  --grace DURATION           stop signal to SIGKILL [grace, HERMES_INIT_GRACE] (default 8s)
   --leftover-grace DURATION  SIGTERM to SIGKILL for what COMMAND leaves behind
-                             [HERMES_INIT_LEFTOVER_GRACE] (default 2s)
-  --cgroup MODE              auto, v2, v1 or none [HERMES_INIT_CGROUP] (default auto)
-  --cgroup-root PATH         cgroup path to create services under [HERMES_INIT_CGROUP_ROOT]
-  -v, -vv                    log at info, debug level [HERMES_INIT_LOG_LEVEL=error|warn|info|debug]
+                             [leftover_grace, HERMES_INIT_LEFTOVER_GRACE] (default 2s)
+  --cgroup MODE              auto, v2, v1 or none [cgroup, HERMES_INIT_CGROUP] (default auto)
+  --cgroup-root PATH         cgroup path to create services under [cgroup_root, HERMES_INIT_CGROUP_ROOT]
+  -v, -vv                    log at info, debug level [log_level, HERMES_INIT_LOG_LEVEL]
   -h, --help                 this text
 `)
 }
 
-func parseInitFlags(args []string, getenv func(string) string, stderr io.Writer) (*initFlags, []string, error) {
-	f := &initFlags{grace: supervisor.DefaultGrace, leftoverGrace: supervisor.DefaultLeftoverGrace, cgroupMode: "auto"}
-	var errs []error
-	envDuration := func(name string, dst *time.Duration) {
-		if v := getenv(name); v != "" {
-			d, err := parseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-			}
-			*dst = d
-		}
-	}
-	envDuration("HERMES_INIT_GRACE", &f.grace)
-	envDuration("HERMES_INIT_LEFTOVER_GRACE", &f.leftoverGrace)
-	if v := getenv("HERMES_INIT_CGROUP"); v != "" {
-		f.cgroupMode = v
-	}
-	f.cgroupRoot = getenv("HERMES_INIT_CGROUP_ROOT")
-	f.logLevel = getenv("HERMES_INIT_LOG_LEVEL")
-	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
-	}
-
+func parseInitFlags(args []string) (*initFlags, []string, error) {
+	f := &initFlags{}
 	fs := flag.NewFlagSet("hermes-init", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.StringVar(&f.config, "config", "", "")
 	fs.Func("grace", "", durationFlag(&f.grace))
 	fs.Func("leftover-grace", "", durationFlag(&f.leftoverGrace))
-	fs.StringVar(&f.cgroupMode, "cgroup", f.cgroupMode, "")
-	fs.StringVar(&f.cgroupRoot, "cgroup-root", f.cgroupRoot, "")
+	fs.StringVar(&f.cgroupMode, "cgroup", "", "")
+	fs.StringVar(&f.cgroupRoot, "cgroup-root", "", "")
 	fs.BoolFunc("v", "", func(string) error { f.verbose++; return nil })
 	fs.BoolVar(&f.help, "h", false, "")
 	fs.BoolVar(&f.help, "help", false, "")
 	if err := fs.Parse(expandVerbose(args)); err != nil {
 		return nil, nil, err
 	}
-	if _, _, err := cgroup.ParseMode(f.cgroupMode); err != nil {
-		return nil, nil, err
+	if f.cgroupMode != "" {
+		if _, _, err := cgroup.ParseMode(f.cgroupMode); err != nil {
+			return nil, nil, err
+		}
 	}
 	return f, fs.Args(), nil
 }
@@ -106,11 +93,11 @@ func expandVerbose(args []string) []string {
 	return out
 }
 
-func durationFlag(dst *time.Duration) func(string) error {
+func durationFlag(dst **time.Duration) func(string) error {
 	return func(s string) error {
 		d, err := parseDuration(s)
 		if err == nil {
-			*dst = d
+			*dst = &d
 		}
 		return err
 	}
@@ -128,58 +115,84 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func (f *initFlags) level() (supervisor.Level, error) {
-	lv := supervisor.LevelWarn
-	if f.logLevel != "" {
-		var err error
-		if lv, err = supervisor.ParseLevel(f.logLevel); err != nil {
-			return lv, fmt.Errorf("HERMES_INIT_LOG_LEVEL: %w", err)
-		}
+// apply puts the flags over the configuration.
+func (f *initFlags) apply(cfg *config.Config) {
+	if f.grace != nil {
+		cfg.Grace = *f.grace
+	}
+	if f.leftoverGrace != nil {
+		cfg.LeftoverGrace = *f.leftoverGrace
+	}
+	if f.cgroupMode != "" {
+		cfg.Cgroup = f.cgroupMode
+	}
+	if f.cgroupRoot != "" {
+		cfg.CgroupRoot = f.cgroupRoot
+	}
+}
+
+func (f *initFlags) level(cfg *config.Config) supervisor.Level {
+	lv, err := supervisor.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		lv = supervisor.LevelWarn // config validated it already
 	}
 	if f.verbose > 0 {
 		lv = min(supervisor.LevelWarn+supervisor.Level(f.verbose), supervisor.LevelDebug)
 	}
-	return lv, nil
+	return lv
 }
 
-// runInit is hermes-init as an init: parse, prepare, run the main command.
+// runInit is hermes-init as an init: flags and configuration, then the main
+// command alone (tini mode) or the services with an optional main command.
 func runInit(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	f, rest, err := parseInitFlags(args, getenv, stderr)
+	f, rest, err := parseInitFlags(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "hermes-init: %v\n", err)
-		fmt.Fprintln(stderr, "usage: hermes-init [flags] -- COMMAND [ARGS...] (hermes-init --help)")
+		fmt.Fprintln(stderr, "usage: hermes-init [flags] [-- COMMAND [ARGS...]] (hermes-init --help)")
 		return supervisor.ExitUsage
 	}
 	if f.help {
 		usage(stdout)
 		return 0
 	}
-	lv, err := f.level()
+	environ := os.Environ()
+	path, explicit := config.Path(f.config, environ)
+	cfg, err := config.Load(path, explicit, environ)
 	if err != nil {
-		fmt.Fprintf(stderr, "hermes-init: %v\n", err)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "hermes-init: %s\n", line)
+		}
 		return supervisor.ExitUsage
 	}
-	if len(rest) == 0 {
-		fmt.Fprintln(stderr, "hermes-init: no command given: hermes-init [flags] -- COMMAND [ARGS...]")
+	f.apply(cfg)
+	if len(rest) == 0 && !wantsServices(cfg, getenv) {
+		fmt.Fprintln(stderr, "hermes-init: nothing to run: no command after \"--\", and no configuration file or HERMES_HOME for services")
 		return supervisor.ExitUsage
 	}
-	mode, auto, _ := cgroup.ParseMode(f.cgroupMode)
+	log := supervisor.NewLogger(os.Stderr, f.level(cfg))
+	for _, w := range cfg.Warnings {
+		log.Warnf("%s", w)
+	}
+	mode, auto, _ := cgroup.ParseMode(cfg.Cgroup)
 	cwd, _ := os.Getwd() // before Prepare moves us to "/"
 	in := supervisor.Prepare(supervisor.Options{
 		Argv:          rest,
-		Env:           os.Environ(),
+		Env:           environ,
 		Dir:           cwd,
-		Grace:         f.grace,
-		LeftoverGrace: f.leftoverGrace,
+		Grace:         cfg.Grace,
+		LeftoverGrace: cfg.LeftoverGrace,
 		Cgroup: cgroup.Options{
-			Mode: mode, Auto: auto, Root: f.cgroupRoot,
+			Mode: mode, Auto: auto, Root: cfg.CgroupRoot,
 			Controllers: []string{"memory", "pids", "cpu"},
 		},
-		Log:    supervisor.NewLogger(os.Stderr, lv),
+		Log:    log,
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 	})
 	defer in.Close()
-	return in.RunMain()
+	if !wantsServices(cfg, getenv) {
+		return in.RunMain()
+	}
+	return runServices(in, cfg, rest, getenv, log)
 }

@@ -25,6 +25,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		switch args[1] {
 		case earlysignal.HelperCommand:
 			return supervisor.RunSpawnHelper(args[2:], stderr)
+		case "ctl":
+			return runCtl(args[2:], getenv, stdout, stderr)
 		case "plan":
 			return runPlan(args[2:], getenv, stdout, stderr)
 		case "version":

@@ -40,6 +40,9 @@ type Group struct {
 	pgid   int
 	leader int
 	sole   bool // the only service: every descendant of hermes-init is its
+
+	lim    Limits
+	killed bool // cgroup.kill was written: recreate before the next start (Fresh)
 }
 
 // NewGroup creates (or reuses, when a previous run of the same service left it
@@ -74,8 +77,35 @@ func (t *Tree) NewGroup(name string, lim Limits) (*Group, error) {
 		}
 		g.v1[h] = dir
 	}
+	g.lim = lim
 	g.applyLimits(lim)
 	return g, nil
+}
+
+// Fresh makes the group ready for a new process after a Kill. On the kernels
+// we run on (6.18), a cgroup that was killed through cgroup.kill also SIGKILLs
+// every process later cloned into it with CLONE_INTO_CGROUP, at birth
+// (TestCgroupUsableAfterKill reproduces it): so an emptied, killed cgroup is
+// removed and made again, with its limits. It is a no-op when nothing was
+// killed.
+func (g *Group) Fresh() error {
+	if !g.killed || g.v2 == "" {
+		return nil
+	}
+	g.Close()
+	if err := rmdirRetry(g.v2); err != nil {
+		return err
+	}
+	if err := mkdirGroup(g.v2); err != nil {
+		return err
+	}
+	fd, err := unix.Open(g.v2, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open cgroup %s: %w", g.v2, err)
+	}
+	g.fd, g.killed = fd, false
+	g.applyLimits(g.lim)
+	return nil
 }
 
 func mkdirGroup(dir string) error {
@@ -224,6 +254,7 @@ func (g *Group) Kill() error {
 	if g.v2 != "" {
 		err := os.WriteFile(filepath.Join(g.v2, "cgroup.kill"), []byte("1"), 0)
 		if err == nil {
+			g.killed = true
 			return nil
 		}
 		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.EOPNOTSUPP) {

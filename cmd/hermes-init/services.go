@@ -1,0 +1,195 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/hermes-init/hermes-init/boot"
+	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/supervisor"
+	"github.com/hermes-init/hermes-init/supervisor/cgroup"
+	"github.com/hermes-init/hermes-init/supervisor/config"
+	"github.com/hermes-init/hermes-init/supervisor/svclog"
+)
+
+// wantsServices reports whether hermes-init supervises services: static
+// services are configured, or gateway slots are enabled and there is a Hermes
+// home to take them from (a configuration file, or HERMES_HOME set). Without
+// either, hermes-init is a plain init for its command, as tini.
+func wantsServices(cfg *config.Config, getenv func(string) string) bool {
+	if len(cfg.Services) > 0 {
+		return true
+	}
+	return slotsWanted(cfg, getenv)
+}
+
+func slotsWanted(cfg *config.Config, getenv func(string) string) bool {
+	return cfg.Gateway.Enabled && (cfg.File != "" || getenv(gateway.EnvHome) != "")
+}
+
+// runServices reconciles the Hermes home into slots (package boot), applies
+// the plan, and supervises the slots and static services beside the main
+// command, if any.
+func runServices(in *supervisor.Init, cfg *config.Config, mainArgv []string, getenv func(string) string, log *supervisor.Logger) int {
+	var specs []supervisor.ServiceSpec
+	var rescan func() ([]supervisor.ServiceSpec, error)
+	if slotsWanted(cfg, getenv) {
+		plan, err := bootPlan(cfg, mainArgv, getenv, log)
+		if err != nil {
+			log.Errorf("boot: %v", err)
+			return 1
+		}
+		specs = gatewaySpecs(cfg, plan, log)
+		rescan = func() ([]supervisor.ServiceSpec, error) {
+			p, err := makePlan(cfg, mainArgv, getenv)
+			if err != nil {
+				return nil, err
+			}
+			logWarnings(log, p)
+			return gatewaySpecs(cfg, p, log), nil
+		}
+		if mainArgv != nil && boot.SupervisedByASlot(mainArgv, getenv) {
+			log.Infof("main command %q is the gateway the slot gateway-default supervises (legacy `gateway run`): not running it separately", mainArgv)
+			mainArgv = nil
+		}
+	}
+	specs = append(specs, serviceSpecs(cfg, log)...)
+	if len(mainArgv) == 0 {
+		mainArgv = nil
+	}
+	settings := supervisor.Settings{
+		Grace: cfg.Grace,
+		Restart: supervisor.RestartPolicy{
+			BackoffMin: cfg.Restart.BackoffMin, BackoffMax: cfg.Restart.BackoffMax,
+			StableAfter: cfg.Restart.StableAfter, CrashLoopMax: cfg.Restart.CrashLoopMax,
+		},
+		ControlSocket: cfg.ControlSocket,
+		ControlGID:    cfg.Gateway.GID,
+		DefaultSlot:   gateway.SlotName(gateway.DefaultProfile),
+	}
+	if cfg.Gateway.UID >= 0 {
+		settings.ControlUIDs = []int{cfg.Gateway.UID}
+	}
+	return in.RunServices(settings, specs, rescan, mainArgv)
+}
+
+// bootPlan makes the boot plan and carries it out: sweep, seed, migration,
+// boot log. A home that does not exist yet is created for the gateway user,
+// as the image's stage2 hook does.
+func bootPlan(cfg *config.Config, mainArgv []string, getenv func(string) string, log *supervisor.Logger) (boot.Plan, error) {
+	home := cfg.Gateway.Home
+	if _, err := os.Lstat(home); os.IsNotExist(err) {
+		if err := os.MkdirAll(home, 0o755); err != nil {
+			return boot.Plan{}, err
+		}
+		if cfg.Gateway.UID >= 0 && os.Geteuid() == 0 {
+			_ = os.Chown(home, cfg.Gateway.UID, cfg.Gateway.GID)
+		}
+	}
+	plan, err := makePlan(cfg, mainArgv, getenv)
+	if err != nil {
+		return plan, err
+	}
+	logWarnings(log, plan)
+	if plan.SkippedReason != "" {
+		log.Infof("boot: %s", plan.SkippedReason)
+		return plan, nil
+	}
+	warnings, err := boot.Apply(plan)
+	for _, w := range warnings {
+		log.Warnf("boot: %s", w)
+	}
+	if err != nil {
+		log.Warnf("boot: %v", err) // the slots still run; the boot log may lack a line
+	}
+	for _, line := range plan.Summary() {
+		log.Infof("%s", line)
+	}
+	return plan, nil
+}
+
+func makePlan(cfg *config.Config, mainArgv []string, getenv func(string) string) (boot.Plan, error) {
+	return boot.MakePlan(boot.Inputs{
+		Home: cfg.Gateway.Home, MainCommand: mainArgv, Getenv: getenv,
+		Multiplex: cfg.Gateway.Multiplex, Now: time.Now(),
+	})
+}
+
+func logWarnings(log *supervisor.Logger, p boot.Plan) {
+	for _, w := range p.Warnings {
+		log.Warnf("boot: %s", w)
+	}
+	for _, s := range p.Slots {
+		for _, w := range s.Warnings {
+			log.Warnf("boot: %s", w)
+		}
+	}
+}
+
+// gatewaySpecs turns the plan's slots into services: the gateway command of
+// the configuration, run as the gateway user with the supervised-child
+// environment, logging to $HERMES_HOME/logs/gateways/<profile>.
+func gatewaySpecs(cfg *config.Config, plan boot.Plan, log *supervisor.Logger) []supervisor.ServiceSpec {
+	g := cfg.Gateway
+	var specs []supervisor.ServiceSpec
+	for _, slot := range plan.Slots {
+		specs = append(specs, supervisor.ServiceSpec{
+			Name: slot.Name(), Profile: slot.Profile, Home: slot.Dir,
+			Argv:      cfg.GatewayArgv(slot.Profile),
+			Env:       cfg.GatewayEnv(os.Environ(), plan.Home),
+			Dir:       g.Workdir,
+			Cred:      credential(g.Exec),
+			Limits:    limits(g.Exec),
+			Log:       logOptions(cfg, slot.Name(), plan.Home, filepath.Join(plan.Home, "logs", "gateways", slot.Profile), g.Exec, log),
+			Autostart: slot.Autostart,
+		})
+	}
+	return specs
+}
+
+// serviceSpecs turns the configured static services into services; their
+// files log to $HERMES_HOME/logs/services/<name> when there is a home.
+func serviceSpecs(cfg *config.Config, log *supervisor.Logger) []supervisor.ServiceSpec {
+	var specs []supervisor.ServiceSpec
+	for _, s := range cfg.Services {
+		home := cfg.Gateway.Home
+		dir := filepath.Join(home, "logs", "services", s.Name)
+		if _, err := os.Stat(home); err != nil {
+			home, dir = "", ""
+		}
+		specs = append(specs, supervisor.ServiceSpec{
+			Name: s.Name, Argv: s.Command, Env: s.Environ(os.Environ()), Dir: s.Workdir,
+			Cred: credential(s.Exec), Limits: limits(s.Exec),
+			Log:       logOptions(cfg, s.Name, home, dir, s.Exec, log),
+			Autostart: s.Autostart,
+		})
+	}
+	return specs
+}
+
+func logOptions(cfg *config.Config, name, root, dir string, e config.Exec, log *supervisor.Logger) svclog.Options {
+	return svclog.Options{
+		Prefix: "[" + name + "] ", Dir: dir, Root: root,
+		MaxBytes: cfg.Logs.MaxBytes, Keep: cfg.Logs.Keep,
+		UID: e.UID, GID: e.GID, Stdout: cfg.Logs.Stdout,
+		Logf: log.Warnf,
+	}
+}
+
+// credential drops to the configured user when hermes-init runs as root.
+func credential(e config.Exec) *syscall.Credential {
+	if e.UID < 0 || os.Geteuid() != 0 {
+		return nil
+	}
+	c := &syscall.Credential{Uid: uint32(e.UID), Gid: uint32(e.GID)}
+	for _, g := range e.Groups {
+		c.Groups = append(c.Groups, uint32(g))
+	}
+	return c
+}
+
+func limits(e config.Exec) cgroup.Limits {
+	return cgroup.Limits{MemoryMax: e.MemoryMax, PidsMax: e.PidsMax}
+}

@@ -1,0 +1,73 @@
+package cgroup
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/matryer/is"
+	"golang.org/x/sys/unix"
+)
+
+// testTree makes a Tree over a throwaway directory of the host's cgroup2
+// hierarchy, or skips.
+func testTree(t *testing.T) *Tree {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for cgroups")
+	}
+	var mnt string
+	for _, p := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		var st unix.Statfs_t
+		if unix.Statfs(p, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+			mnt = p
+			break
+		}
+	}
+	if mnt == "" {
+		t.Skip("needs a cgroup2 hierarchy")
+	}
+	dir := filepath.Join(mnt, "hermes-unit-"+strconv.Itoa(os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot create a cgroup: %v", err)
+	}
+	tr := &Tree{mode: ModeV2, v2: dir, v1: map[string]string{}, self: os.Getpid(), warnf: t.Logf, created: []string{dir}}
+	t.Cleanup(func() {
+		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+		time.Sleep(20 * time.Millisecond)
+		_ = removeTree(dir)
+	})
+	return tr
+}
+
+// TestCgroupUsableAfterKill: after Kill, Fresh must give a cgroup in which a
+// new process lives (the kernel otherwise kills it at birth).
+func TestCgroupUsableAfterKill(t *testing.T) {
+	is := is.New(t)
+	tr := testTree(t)
+	g, err := tr.NewGroup("svc", Limits{})
+	is.NoErr(err)
+	spawn := func() int {
+		pid, err := syscall.ForkExec("/bin/sleep", []string{"sleep", "0.2"}, &syscall.ProcAttr{
+			Sys: &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: g.CgroupFD()}})
+		is.NoErr(err)
+		return pid
+	}
+	wait := func(pid int) syscall.WaitStatus {
+		var ws syscall.WaitStatus
+		_, _ = syscall.Wait4(pid, &ws, 0, nil)
+		return ws
+	}
+	pid := spawn()
+	is.NoErr(g.Kill())
+	is.True(wait(pid).Signaled()) // killed
+	is.True(g.WaitEmpty(time.Second))
+	is.NoErr(g.Fresh())
+	ws := wait(spawn())
+	is.True(!ws.Signaled()) // a process started after Fresh runs to its end
+	is.Equal(ws.ExitStatus(), 0)
+	is.NoErr(g.Remove())
+}

@@ -1,0 +1,160 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/supervisor/control"
+)
+
+// serveControl listens on the control socket until ctx ends. A socket that
+// cannot be created is a warning: the services run anyway.
+func (sup *Supervisor) serveControl(ctx context.Context) {
+	srv, err := control.Listen(control.ServerOptions{
+		Path: sup.cfg.ControlSocket, Mode: 0o660, GID: sup.cfg.ControlGID,
+		AllowUIDs: sup.cfg.ControlUIDs, DefaultTimeout: sup.cfg.Grace + cleanupWait + 30*time.Second,
+		Logf: sup.log.Warnf,
+	})
+	if err != nil {
+		sup.log.Warnf("control socket: %v (hermes-init ctl will not work)", err)
+		return
+	}
+	go func() {
+		defer sup.recoverPanic("control server")
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	go func() {
+		defer sup.recoverPanic("control server")
+		if err := srv.Serve(ctx, sup); err != nil && ctx.Err() == nil {
+			sup.log.Warnf("control socket: %v", err)
+		}
+	}()
+}
+
+// resolve finds a service by profile ("default", "work"), slot name
+// ("gateway-work") or static service name.
+func (sup *Supervisor) resolve(name string) (*Service, error) {
+	if svc := sup.get(name); svc != nil {
+		return svc, nil
+	}
+	if gateway.ValidProfileName(name) || name == gateway.DefaultProfile {
+		if svc := sup.get(gateway.SlotName(name)); svc != nil {
+			return svc, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no gateway or service %q", control.ErrUnknownProfile, name)
+}
+
+// Status lists every service (control.Handler).
+func (sup *Supervisor) Status() control.Status {
+	st := control.Status{CgroupMode: sup.in.tree.Mode().String()}
+	for _, svc := range sup.all() {
+		st.Slots = append(st.Slots, svc.Status())
+	}
+	return st
+}
+
+// Start records desired_state=running for a gateway and starts the service,
+// also out of failed; it returns once the service is up (or down or failed).
+func (sup *Supervisor) Start(ctx context.Context, name string) (control.SlotStatus, error) {
+	svc, err := sup.resolve(name)
+	if err != nil {
+		return control.SlotStatus{}, err
+	}
+	if err := sup.recordIntent(svc, gateway.StateRunning); err != nil {
+		return svc.Status(), err
+	}
+	return svc.send(ctx, command{ev: EvStart, until: func(s State) bool {
+		return s == StateUp || settled(s)
+	}})
+}
+
+// Stop is an operator stop: the planned-stop marker for the live pid and its
+// start time (so the gateway persists "stopped"), desired_state=stopped, then
+// SIGTERM, the grace and the kill. It returns once the service is down.
+func (sup *Supervisor) Stop(ctx context.Context, name string) (control.SlotStatus, error) {
+	svc, err := sup.resolve(name)
+	if err != nil {
+		return control.SlotStatus{}, err
+	}
+	var markErr error
+	prep := func(pid int) {
+		if svc.spec.Home == "" || pid <= 0 {
+			return
+		}
+		if err := gateway.WritePlannedStopMarker(svc.spec.Home, pid, os.Getpid()); err != nil {
+			markErr = err
+			sup.log.Warnf("%s: planned-stop marker: %v (the gateway will see an unexpected SIGTERM)", svc.spec.Name, err)
+		}
+	}
+	if err := sup.recordIntent(svc, gateway.StateStopped); err != nil {
+		return svc.Status(), err
+	}
+	st, err := svc.send(ctx, command{ev: EvStop, prep: prep, until: settled})
+	if err == nil && markErr != nil {
+		st.Reason = "stopped without planned-stop marker: " + markErr.Error()
+	}
+	return st, err
+}
+
+// Restart records desired_state=running, sends SIGTERM without a marker (the
+// gateway treats it as unexpected and exits 1), waits for the exit and starts
+// at once. A restart asked for while one is in progress joins it (#103191).
+func (sup *Supervisor) Restart(ctx context.Context, name string) (control.SlotStatus, error) {
+	svc, err := sup.resolve(name)
+	if err != nil {
+		return control.SlotStatus{}, err
+	}
+	if err := sup.recordIntent(svc, gateway.StateRunning); err != nil {
+		return svc.Status(), err
+	}
+	return svc.send(ctx, command{ev: EvRestart, until: func(s State) bool {
+		return s == StateUp || settled(s)
+	}})
+}
+
+// Wait returns once the service is up (or down, with up false).
+func (sup *Supervisor) Wait(ctx context.Context, name string, up bool) (control.SlotStatus, error) {
+	svc, err := sup.resolve(name)
+	if err != nil {
+		return control.SlotStatus{}, err
+	}
+	return svc.send(ctx, command{ev: noEvent, until: func(s State) bool {
+		if up {
+			return s == StateUp
+		}
+		return settled(s)
+	}})
+}
+
+// Health is healthy when every service that should run runs.
+func (sup *Supervisor) Health() (bool, string) {
+	var bad []string
+	for _, svc := range sup.all() {
+		st := svc.Status()
+		if st.State == StateFailed.String() || st.Want == "up" && st.State != StateUp.String() {
+			bad = append(bad, st.Name+" is "+st.State)
+		}
+	}
+	if len(bad) > 0 {
+		return false, strings.Join(bad, ", ")
+	}
+	return true, "every service that should run is up"
+}
+
+// recordIntent persists the operator's intent for a gateway slot, which wins
+// over the runtime state at the next boot.
+func (sup *Supervisor) recordIntent(svc *Service, desired string) error {
+	if svc.spec.Home == "" {
+		return nil
+	}
+	if err := gateway.RecordDesiredState(svc.spec.Home, desired, time.Now()); err != nil {
+		return fmt.Errorf("%s: record desired_state=%s: %w", svc.spec.Name, desired, err)
+	}
+	return nil
+}

@@ -1,0 +1,439 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/supervisor/cgroup"
+	"github.com/hermes-init/hermes-init/supervisor/control"
+	"github.com/hermes-init/hermes-init/supervisor/svclog"
+)
+
+// cleanupWait bounds how long the leftovers of an exited run may hold the next
+// start back (#37454: an orphan adb delayed a systemd restart by 6 minutes).
+// cgroup.kill empties a cgroup in milliseconds; the bound matters without one.
+const cleanupWait = 2 * time.Second
+
+// ServiceSpec describes one supervised service: a gateway slot or a static
+// service.
+type ServiceSpec struct {
+	Name      string // "gateway-default", "dashboard": cgroup, log prefix, control name
+	Profile   string // the Hermes profile of a gateway slot; "" for a static service
+	Home      string // the profile's home (marker, desired_state); "" for a static service
+	Argv      []string
+	Env       []string
+	Dir       string
+	Cred      *syscall.Credential
+	Limits    cgroup.Limits
+	Log       svclog.Options
+	Autostart bool
+}
+
+// Service runs one ServiceSpec: a goroutine owns its state and process and
+// applies the transition function to every event; other goroutines talk to it
+// through commands and read a snapshot.
+type Service struct {
+	spec  ServiceSpec
+	sup   *Supervisor
+	group *cgroup.Group
+	sink  *svclog.Sink
+	cmds  chan command
+	quit  chan struct{}
+	ended chan struct{}
+
+	// Owned by the run goroutine.
+	state      State
+	fl         flags
+	proc       *Process
+	timer      *time.Timer
+	timerC     <-chan time.Time
+	started    time.Time
+	fastDeaths int
+	restarts   int
+	spawns     int
+	oomBefore  uint64
+	lastExit   *control.Exit
+	reason     string
+	waiters    []waiter
+
+	mu          sync.Mutex // guards snap and snapStarted
+	snap        control.SlotStatus
+	snapStarted time.Time
+}
+
+type command struct {
+	ev    Event                   // noEvent: only wait
+	sig   syscall.Signal          // forward this signal to the process group
+	prep  func(pid int)           // runs in the service goroutine before the event, with the live pid
+	until func(State) bool        // answer once the state satisfies it
+	ctx   context.Context         // the caller; its end drops the wait
+	reply chan control.SlotStatus // buffered: the service never blocks on it
+}
+
+type waiter struct {
+	until func(State) bool
+	ctx   context.Context
+	reply chan control.SlotStatus
+}
+
+const noEvent Event = -1
+
+func newService(sup *Supervisor, spec ServiceSpec) (*Service, error) {
+	g, err := sup.in.tree.NewGroup(spec.Name, spec.Limits)
+	if err != nil {
+		return nil, err
+	}
+	sink, err := sup.fan.NewSink(spec.Log)
+	if err != nil {
+		sup.log.Warnf("%s: log file: %v (logging to stdout only)", spec.Name, err)
+		opts := spec.Log
+		opts.Dir = ""
+		if sink, err = sup.fan.NewSink(opts); err != nil {
+			g.Close()
+			return nil, err
+		}
+	}
+	s := &Service{
+		spec: spec, sup: sup, group: g, sink: sink,
+		cmds: make(chan command, 16), quit: make(chan struct{}), ended: make(chan struct{}),
+	}
+	s.publish()
+	go s.run()
+	return s, nil
+}
+
+func (s *Service) run() {
+	defer close(s.ended)
+	defer s.sup.recoverPanic(s.spec.Name)
+	for {
+		var exitC <-chan Exit
+		if s.proc != nil {
+			exitC = s.proc.Exit
+		}
+		select {
+		case c := <-s.cmds:
+			if c.sig != 0 {
+				s.signal(c.sig)
+			}
+			if c.prep != nil {
+				c.prep(s.pid())
+			}
+			if c.ev != noEvent {
+				s.apply(Input{Event: c.ev})
+			}
+			s.waiters = append(s.waiters, waiter{until: c.until, ctx: c.ctx, reply: c.reply})
+			s.notify()
+		case ex := <-exitC:
+			s.exited(ex)
+		case <-s.timerC:
+			s.timerC = nil
+			s.apply(Input{Event: EvTimer})
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+// send hands a command to the service and waits until its state satisfies
+// c.until (nil: as soon as it is applied) or ctx ends.
+func (s *Service) send(ctx context.Context, c command) (control.SlotStatus, error) {
+	if c.until == nil {
+		c.until = func(State) bool { return true }
+	}
+	c.ctx, c.reply = ctx, make(chan control.SlotStatus, 1)
+	select {
+	case s.cmds <- c:
+	case <-ctx.Done():
+		return s.Status(), ctx.Err()
+	case <-s.ended:
+		return s.Status(), fmt.Errorf("%s: service removed", s.spec.Name)
+	}
+	select {
+	case st := <-c.reply:
+		return st, nil
+	case <-ctx.Done():
+		return s.Status(), ctx.Err()
+	case <-s.ended:
+		return s.Status(), fmt.Errorf("%s: service removed", s.spec.Name)
+	}
+}
+
+// post hands a command to the service without waiting for it.
+func (s *Service) post(c command) {
+	go func() {
+		defer s.sup.recoverPanic(s.spec.Name)
+		_, _ = s.send(context.Background(), c)
+	}()
+}
+
+// remove ends the service goroutine (the service must be down), deletes its
+// cgroup and closes its log.
+func (s *Service) remove() {
+	select {
+	case <-s.ended:
+	default:
+		close(s.quit)
+		<-s.ended
+	}
+	s.disarm()
+	if err := s.group.Remove(); err != nil {
+		s.sup.log.Warnf("%s: %v", s.spec.Name, err)
+	}
+	if err := s.sink.Close(); err != nil {
+		s.sup.log.Warnf("%s: log: %v", s.spec.Name, err)
+	}
+}
+
+// apply runs the transition function and then its effects.
+func (s *Service) apply(in Input) {
+	next, nf, effects := transition(s.state, s.fl, in)
+	if next != s.state {
+		s.sup.log.Debugf("%s: %s -> %s (%s)", s.spec.Name, s.state, next, in.Event)
+	}
+	s.setState(next)
+	s.fl = nf
+	for _, e := range effects {
+		s.do(e)
+	}
+	s.publish()
+	s.notify()
+}
+
+func (s *Service) setState(next State) {
+	if next != s.state {
+		s.state = next
+		s.mu.Lock()
+		s.snap.Since = time.Now()
+		s.mu.Unlock()
+	}
+}
+
+func (s *Service) do(e Effect) {
+	switch e {
+	case DoSpawn:
+		s.spawn()
+	case DoSignalStop:
+		s.signal(syscall.SIGTERM)
+		s.signal(syscall.SIGCONT) // a stopped group must see it
+		s.arm(s.sup.cfg.Grace)
+	case DoKill:
+		if s.fl.shutdown {
+			s.sup.noteKill()
+		}
+		s.sup.log.Warnf("%s (pid %d) still running %s after SIGTERM: killing everything in %s", s.spec.Name, s.pid(), s.sup.cfg.Grace, describe(s.group))
+		s.kill()
+	case DoArmBackoff:
+		d := s.sup.cfg.Restart.Backoff(s.fastDeaths)
+		s.sup.log.Infof("%s: restarting in %s", s.spec.Name, d)
+		s.arm(d)
+	case DoArmRestartNow:
+		s.arm(0)
+	case DoCancelTimer:
+		s.disarm()
+	case DoCleanup:
+		s.cleanup()
+	case DoLogGiveUp:
+		s.reason = fmt.Sprintf("crash loop: %d deaths in a row, each within %s of starting", s.fastDeaths, s.sup.cfg.Restart.StableAfter)
+		s.sup.log.Warnf("%s: %s; not restarting (state failed). `hermes-init ctl start %s` starts it again", s.spec.Name, s.reason, s.ctlName())
+	}
+}
+
+// spawn kills what an earlier run left in the cgroup, then starts the process.
+func (s *Service) spawn() {
+	s.reason = ""
+	s.cleanup()
+	path, err := Resolve(s.spec.Argv[0], s.spec.Env)
+	if err == nil {
+		err = s.group.Fresh()
+	}
+	var p *Process
+	if err == nil {
+		p, err = s.start(path)
+	}
+	if err != nil {
+		s.fastDeaths++
+		s.sup.log.Warnf("%s: %v", s.spec.Name, err)
+		s.reason = err.Error()
+		s.apply(Input{Event: EvSpawnFailed, Fast: true, GiveUp: s.givesUp()})
+		return
+	}
+	if s.spawns > 0 {
+		s.restarts++
+	}
+	s.spawns++
+	s.proc, s.started, s.oomBefore = p, p.Started, s.group.OOMKills()
+	s.group.SetLeader(p.Pid, p.Pid, false)
+	s.sup.log.Infof("%s: started, pid %d", s.spec.Name, p.Pid)
+	s.apply(Input{Event: EvSpawned})
+}
+
+func (s *Service) start(path string) (*Process, error) {
+	w, err := s.sink.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("log pipe: %w", err)
+	}
+	defer w.Close()
+	env := s.spec.Env
+	if !s.group.Tracked() {
+		env = append(env[:len(env):len(env)], cgroup.TagVar+"="+s.spec.Name)
+	}
+	return s.sup.in.spawner.Start(Spec{
+		Name: s.spec.Name, Path: path, Argv: s.spec.Argv, Env: env, Dir: s.spec.Dir,
+		Files:  []*os.File{s.sup.devnull, w, w},
+		Cred:   s.spec.Cred,
+		Ignore: s.sup.ignore, Mask: s.sup.mask,
+	}, s.group)
+}
+
+// exited records how the process ended and feeds the exit to the machine.
+func (s *Service) exited(ex Exit) {
+	p := s.proc
+	s.proc = nil
+	p.Release()
+	ran := time.Since(s.started)
+	code := ExitCode(ex.Status)
+	le := &control.Exit{At: time.Now()}
+	if ex.Status.Signaled() {
+		le.Signal = SignalName(ex.Status.Signal())
+	} else {
+		c := ex.Status.ExitStatus()
+		le.Code = &c
+	}
+	if s.group.OOMKills() > s.oomBefore {
+		le.OOM = true
+		s.sup.log.Warnf("%s (pid %d) was killed by the OOM killer after %s (memory limit %d bytes)", s.spec.Name, ex.Pid, ran.Round(time.Millisecond), s.spec.Limits.MemoryMax)
+	} else {
+		s.sup.log.Infof("%s (pid %d) exited with status %d after %s", s.spec.Name, ex.Pid, code, ran.Round(time.Millisecond))
+	}
+	s.lastExit = le
+	in := Input{Event: EvExit, Verdict: gateway.ClassifyExit(ex.Status.ExitStatus(), ex.Status.Signaled())}
+	if s.state == StateUp || s.state == StateStarting {
+		in.Fast = ran < s.sup.cfg.Restart.StableAfter
+		if in.Fast {
+			s.fastDeaths++
+		} else {
+			s.fastDeaths = 0
+		}
+		in.GiveUp = in.Fast && s.givesUp()
+	}
+	s.apply(in)
+}
+
+func (s *Service) givesUp() bool {
+	n := s.sup.cfg.Restart.CrashLoopMax
+	return n > 0 && s.fastDeaths >= n
+}
+
+func (s *Service) signal(sig syscall.Signal) {
+	if s.proc != nil {
+		if err := s.proc.Signal(sig); err != nil {
+			s.sup.log.Warnf("%s: %s to pid %d: %v", s.spec.Name, SignalName(sig), s.proc.Pid, err)
+		}
+	}
+}
+
+func (s *Service) kill() {
+	if err := s.group.Kill(); err != nil {
+		s.sup.log.Warnf("%s: kill %s: %v", s.spec.Name, describe(s.group), err)
+	}
+	if !s.group.Tracked() {
+		s.signal(syscall.SIGKILL)
+	}
+}
+
+// cleanup kills whatever is left in the cgroup (tools that outlived the
+// gateway, or a previous run's), waiting a bounded time for it to empty.
+func (s *Service) cleanup() {
+	if !s.group.Populated() {
+		return
+	}
+	pids, _ := s.group.Pids()
+	s.sup.log.Infof("%s: killing %d leftover processes %v", s.spec.Name, len(pids), pids)
+	s.kill()
+	if !s.group.WaitEmpty(cleanupWait) {
+		s.sup.log.Warnf("%s: %s not empty %s after SIGKILL; starting anyway", s.spec.Name, describe(s.group), cleanupWait)
+	}
+}
+
+func (s *Service) arm(d time.Duration) {
+	s.disarm()
+	s.timer = time.NewTimer(d)
+	s.timerC = s.timer.C
+}
+
+func (s *Service) disarm() {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer, s.timerC = nil, nil
+	}
+}
+
+func (s *Service) pid() int {
+	if s.proc != nil {
+		return s.proc.Pid
+	}
+	return 0
+}
+
+func (s *Service) ctlName() string {
+	if s.spec.Profile != "" {
+		return s.spec.Profile
+	}
+	return s.spec.Name
+}
+
+// publish copies the owned state into the snapshot Status returns.
+func (s *Service) publish() {
+	want := "down"
+	if s.state == StateStarting || s.state == StateUp || s.state == StateBackoff || s.fl.wantUp {
+		want = "up"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.snap.Name, s.snap.Profile = s.spec.Name, s.spec.Profile
+	s.snap.State, s.snap.Want = s.state.String(), want
+	s.snap.Pid, s.snap.Restarts, s.snap.LastExit, s.snap.Reason = s.pid(), s.restarts, s.lastExit, s.reason
+	if s.snap.Since.IsZero() {
+		s.snap.Since = time.Now()
+	}
+	s.snapStarted = time.Time{}
+	if s.proc != nil {
+		s.snapStarted = s.started
+	}
+}
+
+// Status is the service's current status; any goroutine may call it.
+func (s *Service) Status() control.SlotStatus {
+	s.mu.Lock()
+	st, started := s.snap, s.snapStarted
+	s.mu.Unlock()
+	if !started.IsZero() {
+		st.UptimeSeconds = time.Since(started).Seconds()
+	}
+	if m, ok := s.group.MemoryCurrent(); ok {
+		st.MemoryBytes = &m
+	}
+	return st
+}
+
+// notify answers the waiters whose condition now holds, and drops the ones
+// whose caller gave up.
+func (s *Service) notify() {
+	st := s.Status()
+	keep := s.waiters[:0]
+	for _, w := range s.waiters {
+		switch {
+		case w.ctx.Err() != nil:
+		case w.until(s.state):
+			w.reply <- st
+		default:
+			keep = append(keep, w)
+		}
+	}
+	s.waiters = keep
+}
