@@ -139,9 +139,10 @@ func (d *dir) why(name string, err error) error {
 }
 
 // exists tells whether name is present in d (as anything, a symlink too).
+// When that cannot be told, it says no: the caller's next step reports.
 func (d *dir) exists(name string) bool {
 	var st unix.Stat_t
-	return unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) != unix.ENOENT
+	return unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil
 }
 
 // rename renames oldname to newname inside d. renameat never follows a

@@ -113,17 +113,17 @@ func (l *fileLog) run(q *queue) {
 	for b := range q.ch {
 		l.add(b)
 		q.release(b)
-	gather:
+	more:
 		for len(l.buf) < writeChunk {
 			select {
 			case b, ok := <-q.ch:
 				if !ok {
-					break gather
+					break more
 				}
 				l.add(b)
 				q.release(b)
 			default:
-				break gather
+				break more
 			}
 		}
 		l.flush()

@@ -25,12 +25,13 @@ const (
 // closed its end) or until Close gives up waiting, and hands whole lines on
 // without ever waiting for a consumer.
 //
-// The pipe is registered with the Go netpoller only while the reader waits
-// for it (waitReadable): a pipe in epoll wakes the poller on every write(2)
-// (Linux 5.14 "pipe: avoid unnecessary EPOLLET wakeups" keeps that for
-// polled pipes), so a service writing a line per write(2) at 100,000 lines/s
-// cost a sixth of a CPU in wake-ups, gathering or not. Waiting in poll(2)
-// instead would hold a P in a syscall and starve the writers.
+// The pipe is in the Go netpoller only while the reader waits for it
+// (waitReadable). A pipe that was ever polled wakes its epoll waiters on
+// every write(2) (pipe->poll_usage in Linux's fs/pipe.c), so with the pipe
+// always registered, a service writing a line per write(2) at 100,000 lines/s
+// cost a fifth of a CPU in wake-ups, gathering or not. Waiting in poll(2)
+// instead holds a P in a syscall until sysmon retakes it, which starved the
+// writers into drops.
 func (s *Sink) read(fd int) {
 	defer s.readers.Done()
 	defer unix.Close(fd)
@@ -81,16 +82,23 @@ func (s *Sink) waitReadable(fd int) bool {
 	defer s.waiting(f, false)
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return false
+		time.Sleep(gather)
+		return !s.stopping.Load()
 	}
 	err = rc.Read(func(fd uintptr) bool {
 		// Asked first at once, then after each readiness event.
-		var p [1]unix.PollFd
-		p[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
-		n, err := unix.Poll(p[:], 0)
+		p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(p, 0)
 		return n > 0 || err != nil && err != unix.EINTR
 	})
-	return err == nil // else the deadline Close set
+	switch {
+	case err == nil:
+		return true
+	case s.stopping.Load(): // the deadline Close set
+		return false
+	}
+	time.Sleep(gather) // the netpoller refused the pipe: poll the slow way
+	return true
 }
 
 // waiting adds f to the files Close must wake (on), or removes it. It

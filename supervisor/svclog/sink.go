@@ -22,6 +22,8 @@ const (
 )
 
 const (
+	// maxMaxLine keeps a line well inside the queues' byte bounds.
+	maxMaxLine = 1 << 20
 	// fileQueueBytes bounds the memory one sink's file queue may hold.
 	fileQueueBytes = 2 << 20
 	// readerWait bounds how long Close waits for a pipe's writers to close
@@ -35,7 +37,8 @@ const (
 // ErrClosed is returned by Pipe after Close, and by NewSink after Fan.Close.
 var ErrClosed = errors.New("log sink is closed")
 
-// Options configure a Sink. Zero values take the defaults above.
+// Options configure a Sink. Zero limits take the defaults above; UID and GID
+// 0 are root, -1 leaves them.
 type Options struct {
 	Prefix string // put before every stdout line and message: "[gateway-default] "
 	// Dir is the absolute log directory, e.g. /opt/data/logs/gateways/default;
@@ -49,8 +52,9 @@ type Options struct {
 	Keep     int   // archives kept (0: DefaultKeep; < 0: none)
 	UID, GID int   // owner of created directories and files (-1: leave)
 	Stdout   bool  // copy lines to the Fan
-	// MaxLine is the longest line kept whole (0: DefaultMaxLine); a longer one
-	// is split into several full lines, never merged with another line.
+	// MaxLine is the longest line kept whole (0: DefaultMaxLine, at most
+	// 1 MiB); a longer one is split into several full lines, never merged
+	// with another line.
 	MaxLine int
 	Queue   int // the file queue, in lines (0: DefaultQueue)
 	// Logf takes hermes-init's warnings about this sink (the caller's logger
@@ -84,10 +88,10 @@ type Sink struct {
 	reportedStdout uint64
 }
 
-// NewSink returns the sink for one service. It fails only on bad options: a
-// log directory that cannot be used (a symlink on the way, permissions, a
-// lock held by another logger) is reported through o.Logf, and the sink then
-// logs to stdout only.
+// NewSink returns the sink for one service. It fails only on bad options or
+// a closed Fan: a log directory that cannot be used (a symlink on the way,
+// permissions, a lock held by another logger) is reported through o.Logf,
+// and the sink then logs to stdout only.
 func (f *Fan) NewSink(o Options) (*Sink, error) {
 	o, rel, err := o.check()
 	if err != nil {
@@ -127,6 +131,7 @@ func (o Options) check() (Options, string, error) {
 	if o.MaxLine <= 0 {
 		o.MaxLine = DefaultMaxLine
 	}
+	o.MaxLine = min(o.MaxLine, maxMaxLine)
 	if o.Queue <= 0 {
 		o.Queue = DefaultQueue
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/matryer/is"
+	"golang.org/x/sys/unix"
 )
 
 // newSink returns a sink logging below a fresh root, and its directory.
@@ -281,4 +282,46 @@ func TestBadOptions(t *testing.T) {
 		_, err := f.NewSink(o)
 		is.True(err != nil) // refused
 	}
+}
+
+func TestFanCloseIsBounded(t *testing.T) {
+	noLeaks(t)
+	is := is.New(t)
+	stdout := newGate()
+	f := NewFan(stdout, 0)
+	s, _ := newSink(t, f, "x", Options{})
+	wait(t, shell(t, pipe(t, s), "echo one; echo two"), 10*time.Second)
+	is.NoErr(s.Close())
+	<-stdout.blocked
+	start := time.Now()
+	f.Close() // stdout never takes the lines
+	is.True(time.Since(start) < fanCloseWait+time.Second)
+	stdout.open() // and then the writer goroutine ends (noLeaks)
+}
+
+func TestPipeBlocksForTheService(t *testing.T) {
+	noLeaks(t)
+	is := is.New(t)
+	f := NewFan(&syncBuffer{}, 0)
+	defer f.Close()
+	s, _ := newSink(t, f, "x", Options{})
+	w := pipe(t, s)
+	flags, err := unix.FcntlInt(w.Fd(), unix.F_GETFL, 0)
+	is.NoErr(err)
+	is.Equal(flags&unix.O_NONBLOCK, 0) // a full pipe makes the service wait, not fail with EAGAIN
+	w.Close()
+	is.NoErr(s.Close())
+}
+
+func TestKeepNone(t *testing.T) {
+	noLeaks(t)
+	is := is.New(t)
+	f := NewFan(&syncBuffer{}, 0)
+	defer f.Close()
+	s, dir := newSink(t, f, "x", Options{MaxBytes: 100, Keep: -1})
+	wait(t, shell(t, pipe(t, s), `for i in $(seq 1 20); do echo line $i; done`), 10*time.Second)
+	is.NoErr(s.Close())
+	names, _ := filepath.Glob(filepath.Join(dir, "@*"))
+	is.Equal(len(names), 0)                                             // rotated away
+	is.Equal(readLog(t, filepath.Join(dir, "current"))[0][:5], "line ") // current stays
 }
