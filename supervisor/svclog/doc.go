@@ -5,12 +5,15 @@
 //
 // It owns three kinds of goroutine, each ended by a Close:
 //
-//   - one reader per pipe handed out by [Sink.Pipe]. It reads with a large
-//     buffer, cuts the stream into whole lines of at most MaxLine bytes, and
-//     puts them into bounded queues. It never waits on a consumer: a line that
-//     does not fit a queue is dropped and counted. So a service that floods
-//     output, a full disk or a `docker logs` that stops reading can cost lines
-//     but can never stall the service, the supervisor or another service.
+//   - one reader per pipe handed out by [Sink.Pipe]. It reads with a 64 KiB
+//     buffer (after a short read it lets the pipe fill for 2 ms, so a service
+//     writing a line per write(2) costs a read per few hundred lines, not per
+//     line), cuts the stream into whole lines of at most MaxLine bytes, and
+//     puts them into bounded queues (bounded in lines and in bytes). It never
+//     waits on a consumer: lines that do not fit a queue are dropped and
+//     counted. So a service that floods output, a full disk or a `docker logs`
+//     that stops reading can cost lines but can never stall the service, the
+//     supervisor or another service.
 //   - one file writer per [Sink], appending to Dir/current and rotating it;
 //   - one stdout writer (and a drop reporter) per [Fan], shared by every
 //     service. It writes prefix+line+"\n" for whole lines only, one Write per
@@ -50,7 +53,8 @@
 //
 // When the directory cannot be used (refused, permissions, disk full) the sink
 // goes on with stdout alone and says so once through Options.Logf; writing is
-// retried every [retryEvery] and a success is reported too.
+// retried every 30 s and a success is reported too, with the number of lines
+// the file missed.
 //
 // # Drops
 //
