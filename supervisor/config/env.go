@@ -1,6 +1,8 @@
 package config
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -187,4 +189,61 @@ func serviceKeyVars() []string {
 		names[i] = envPart(k.name)
 	}
 	return names
+}
+
+// parseArgv reads an array from a variable: a JSON array of strings when the
+// value starts with "[", otherwise words separated by white space.
+func parseArgv(s string) ([]string, error) {
+	t := strings.TrimSpace(s)
+	if !strings.HasPrefix(t, "[") {
+		return checkArgv(strings.Fields(t))
+	}
+	var argv []string
+	if err := json.Unmarshal([]byte(t), &argv); err != nil {
+		return nil, fmt.Errorf("invalid JSON array of strings: %v", jsonReason(err))
+	}
+	if argv == nil { // JSON null
+		argv = []string{}
+	}
+	return checkArgv(argv)
+}
+
+// parseEnvTable reads a table of strings from a variable: a JSON object of
+// strings when the value starts with "{", otherwise one NAME=VALUE per line
+// (blank lines ignored; the value runs to the end of its line).
+func parseEnvTable(s string) (map[string]string, error) {
+	t := strings.TrimSpace(s)
+	m := map[string]string{}
+	if strings.HasPrefix(t, "{") {
+		if err := json.Unmarshal([]byte(t), &m); err != nil {
+			return nil, fmt.Errorf("invalid JSON object of strings: %v", jsonReason(err))
+		}
+	} else {
+		for i, line := range strings.Split(s, "\n") {
+			line = strings.TrimSuffix(line, "\r")
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			name, value, ok := strings.Cut(line, "=")
+			if !ok {
+				return nil, fmt.Errorf("line %d: %q is not NAME=VALUE", i+1, line)
+			}
+			m[name] = value
+		}
+	}
+	for name, value := range m {
+		if err := checkEnvVar(name, value); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// jsonReason drops encoding/json's "json: " prefix and Go type names.
+func jsonReason(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "found a " + te.Value + " where a string belongs"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }

@@ -47,6 +47,7 @@ command = ["hermes", "dashboard"]
 		{"table JSON", []string{`HERMES_INIT_GATEWAY_ENV={"A": "1\n2"}`}, func(c *Config) {
 			c.Gateway.Env = map[string]string{"A": "1\n2"}
 		}},
+		{"empty table", []string{`HERMES_INIT_GATEWAY_ENV={}`}, func(c *Config) { c.Gateway.Env = map[string]string{} }},
 		{"size", []string{"HERMES_INIT_GATEWAY_MEMORY_MAX=2g", "HERMES_INIT_GATEWAY_PIDS_MAX=max"}, func(c *Config) {
 			c.Gateway.MemoryMax = 2 << 30
 		}},

@@ -11,9 +11,9 @@ const (
 	kindCount                // integer ≥ 0
 	kindLimit                // integer ≥ 0, or "max" (= 0, no limit)
 	kindSize                 // bytes: integer or "512M" (K/M/G/T, 1024-based); "" or "max" = 0
-	kindBool                 //
+	kindBool                 // true or false
 	kindOptBool              // bool, or unset; a variable "auto" unsets it
-	kindString               //
+	kindString               // any string
 	kindEnum                 // one of key.choices, case-insensitive, with aliases
 	kindID                   // user or group: a name or a number; TOML integers allowed
 	kindArgv                 // array of strings

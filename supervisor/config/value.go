@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -284,54 +283,6 @@ func (k key) choose(s string) (string, error) {
 	return "", fmt.Errorf("invalid value %q (want %s)", s, orList(k.choices))
 }
 
-// parseArgv reads an array from a variable: a JSON array of strings when the
-// value starts with "[", otherwise words separated by white space.
-func parseArgv(s string) ([]string, error) {
-	t := strings.TrimSpace(s)
-	if !strings.HasPrefix(t, "[") {
-		return checkArgv(strings.Fields(t))
-	}
-	var argv []string
-	if err := json.Unmarshal([]byte(t), &argv); err != nil {
-		return nil, fmt.Errorf("invalid JSON array of strings: %v", jsonReason(err))
-	}
-	if argv == nil { // JSON null
-		argv = []string{}
-	}
-	return checkArgv(argv)
-}
-
-// parseEnvTable reads a table of strings from a variable: a JSON object of
-// strings when the value starts with "{", otherwise one NAME=VALUE per line
-// (blank lines ignored; the value runs to the end of its line).
-func parseEnvTable(s string) (map[string]string, error) {
-	t := strings.TrimSpace(s)
-	m := map[string]string{}
-	if strings.HasPrefix(t, "{") {
-		if err := json.Unmarshal([]byte(t), &m); err != nil {
-			return nil, fmt.Errorf("invalid JSON object of strings: %v", jsonReason(err))
-		}
-	} else {
-		for i, line := range strings.Split(s, "\n") {
-			line = strings.TrimSuffix(line, "\r")
-			if strings.TrimSpace(line) == "" {
-				continue
-			}
-			name, value, ok := strings.Cut(line, "=")
-			if !ok {
-				return nil, fmt.Errorf("line %d: %q is not NAME=VALUE", i+1, line)
-			}
-			m[name] = value
-		}
-	}
-	for name, value := range m {
-		if err := checkEnvVar(name, value); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
-}
-
 // checkArgv refuses what execve cannot carry.
 func checkArgv(argv []string) ([]string, error) {
 	for i, a := range argv {
@@ -353,15 +304,6 @@ func checkEnvVar(name, value string) error {
 		return fmt.Errorf("variable %s: value contains a NUL byte", name)
 	}
 	return nil
-}
-
-// jsonReason drops encoding/json's "json: " prefix and Go type names.
-func jsonReason(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return "found a " + te.Value + " where a string belongs"
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 // wantGot says what a key wants and what type the file had.
