@@ -46,9 +46,9 @@ func Path(flagValue string, environ []string) (path string, explicit bool) {
 // HERMES_INIT_CONFIG). Users and groups are resolved against /etc/passwd
 // and /etc/group.
 //
-// Load reports every problem it finds, not only the first, each as an *Error
-// that names the file, line and key, or the variable; several are joined
-// with errors.Join. The caller exits 2 before starting anything. Flags that
+// Load reports every problem it finds (up to 100), not only the first, each
+// as an *Error that names the file, line and key, or the variable; several
+// are joined with errors.Join. Config.Warnings holds what did not stop it. The caller exits 2 before starting anything. Flags that
 // set the same values as keys (--grace, ...) are the caller's and override
 // everything here.
 func Load(path string, explicit bool, environ []string) (*Config, error) {
