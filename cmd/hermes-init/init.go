@@ -182,7 +182,7 @@ func runInit(args []string, getenv func(string) string, stdout, stderr io.Writer
 		Grace:         cfg.Grace,
 		LeftoverGrace: cfg.LeftoverGrace,
 		Cgroup: cgroup.Options{
-			Mode: mode, Auto: auto, Root: cfg.CgroupRoot,
+			Mode: mode, Auto: auto, Root: cfg.CgroupRoot, Mount: cfg.CgroupMount,
 			Controllers: []string{"memory", "pids", "cpu"},
 		},
 		Log:    log,

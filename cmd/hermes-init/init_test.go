@@ -386,6 +386,19 @@ func TestReadOnlyCgroupFallback(t *testing.T) {
 	is.Equal(p.waitLine("cgroup ", time.Second), "cgroup /")    // the child stayed where the init is
 }
 
+// TestCgroupMountMakesReadOnlyWritable is the container Docker 20.10 gives
+// with cap_add SYS_ADMIN and a private cgroup namespace: read-only cgroup
+// mounts, which cgroup_mount makes writable.
+func TestCgroupMountMakesReadOnlyWritable(t *testing.T) {
+	is := is.New(t)
+	p := start(t, nsOpts{pid1: true, cgroupNS: true, readOnly: true, env: []string{"HERMES_INIT_CGROUP_MOUNT=1"}},
+		append([]string{"-v"}, child("status")...)...)
+	is.Equal(p.wait(10*time.Second), 0)
+	is.True(strings.Contains(p.errors(), "read-write"))          // the remount is reported with the mode
+	is.Equal(p.waitLine("cgroup ", time.Second), "cgroup /main") // and the command got its own cgroup
+	is.Equal(p.waitLine("tag ", time.Second), "tag ")            // so no environment tag was needed
+}
+
 func TestSilentByDefault(t *testing.T) {
 	is := is.New(t)
 	p := start(t, nsOpts{pid1: true, cgroupNS: true}, "--", "/bin/true")

@@ -61,6 +61,9 @@ type Options struct {
 	Root string
 	// PID1 is true when hermes-init is PID 1 of its namespace.
 	PID1 bool
+	// Mount lets a PID 1 in a private cgroup namespace make read-only cgroup
+	// mounts writable and mount a missing v2 hierarchy (needs CAP_SYS_ADMIN).
+	Mount bool
 	// Controllers are the v2 controllers to delegate to services when offered.
 	Controllers []string
 	// CgroupFile and MountInfo default to /proc/self/cgroup and
@@ -115,6 +118,21 @@ func Setup(o Options) *Tree {
 		t.reason = err.Error()
 		return t
 	}
+	var prepared string
+	if o.Mount {
+		did, err := prepareMounts(o, mounts)
+		if err != nil {
+			t.warnf("cgroup_mount: %v", err)
+		}
+		if did != "" {
+			prepared = " (" + did + ")"
+			if mounts, err = readMounts(o.MountInfo); err != nil {
+				t.reason = err.Error()
+				return t
+			}
+		}
+	}
+	defer func() { t.reason += prepared }()
 	v2path, hasV2, v1paths, err := selfCgroups(o.CgroupFile)
 	if err != nil {
 		t.reason = err.Error()

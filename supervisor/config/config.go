@@ -39,7 +39,10 @@ type Config struct {
 	LogLevel      string        // error, warn, info or debug
 	Cgroup        string        // auto, v2, v1 or none (cgroup.ParseMode)
 	CgroupRoot    string        // cgroup path to create services under; "" = default placement
-	ControlSocket string        // absolute path of the control socket
+	// CgroupMount lets a PID 1 with CAP_SYS_ADMIN in a private cgroup
+	// namespace make read-only cgroup mounts writable itself.
+	CgroupMount   bool
+	ControlSocket string // absolute path of the control socket
 
 	Gateway  Gateway
 	Restart  Restart

@@ -41,6 +41,7 @@ var topKeys = []key{
 	{name: "cgroup", kind: kindEnum, choices: []string{"auto", "v2", "v1", "none"},
 		aliases: map[string]string{"hybrid": "v2"}, top: func(c *Config) any { return &c.Cgroup }},
 	{name: "cgroup_root", kind: kindString, top: func(c *Config) any { return &c.CgroupRoot }},
+	{name: "cgroup_mount", kind: kindBool, top: func(c *Config) any { return &c.CgroupMount }},
 	{name: "control_socket", kind: kindString, top: func(c *Config) any { return &c.ControlSocket }},
 
 	{name: "gateway.enabled", kind: kindBool, top: func(c *Config) any { return &c.Gateway.Enabled }},
