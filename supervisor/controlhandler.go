@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hermes-init/hermes-init/gateway"
@@ -157,4 +159,67 @@ func (sup *Supervisor) recordIntent(svc *Service, desired string) error {
 		return fmt.Errorf("%s: record desired_state=%s: %w", svc.spec.Name, desired, err)
 	}
 	return nil
+}
+
+// Up wants the service up and starts it, without touching the gateway's
+// files (s6-svc -u); once runs it once (s6-svc -o).
+func (sup *Supervisor) Up(ctx context.Context, name string, once bool) (control.SlotStatus, error) {
+	svc, err := sup.resolve(name)
+	if err != nil {
+		return control.SlotStatus{}, err
+	}
+	return svc.send(ctx, command{ev: EvStart, once: once})
+}
+
+// Down wants the service down and stops it: SIGTERM, then SIGKILL after its
+// stop timeout, without marker or desired_state (s6-svc -d).
+func (sup *Supervisor) Down(ctx context.Context, name string) (control.SlotStatus, error) {
+	svc, err := sup.resolve(name)
+	if err != nil {
+		return control.SlotStatus{}, err
+	}
+	return svc.send(ctx, command{ev: EvStop})
+}
+
+// Signal sends sig to the service's process group, if it runs (s6-svc -t,
+// -k, -h, ...). What follows is the exit policy's business.
+func (sup *Supervisor) Signal(ctx context.Context, name string, sig syscall.Signal) (control.SlotStatus, error) {
+	svc, err := sup.resolve(name)
+	if err != nil {
+		return control.SlotStatus{}, err
+	}
+	return svc.send(ctx, command{ev: noEvent, sig: sig})
+}
+
+// Scan adds the services Settings.Scan lists that are not supervised yet
+// (starting those whose spec says so) and, with prune, drops the scandir
+// services it no longer lists (s6-svscanctl -a, -an).
+func (sup *Supervisor) Scan(ctx context.Context, prune bool) (control.Status, error) {
+	if sup.cfg.Scan == nil {
+		return sup.Status(), fmt.Errorf("no scan directory configured")
+	}
+	specs, err := sup.cfg.Scan()
+	if err != nil {
+		return sup.Status(), err
+	}
+	listed := map[string]bool{}
+	for _, spec := range specs {
+		listed[spec.Name] = true
+		if sup.get(spec.Name) == nil {
+			sup.log.Infof("scan: new service %s (autostart %v)", spec.Name, spec.Autostart)
+			sup.add(spec)
+		}
+	}
+	if prune {
+		var wg sync.WaitGroup
+		for _, svc := range sup.all() {
+			if svc.spec.Source == "scandir" && !listed[svc.spec.Name] {
+				sup.log.Infof("scan: %s is gone: stopping and dropping it", svc.spec.Name)
+				wg.Add(1)
+				go func() { defer wg.Done(); sup.drop(svc) }()
+			}
+		}
+		wg.Wait()
+	}
+	return sup.Status(), ctx.Err()
 }

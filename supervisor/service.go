@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -32,6 +33,20 @@ type ServiceSpec struct {
 	Limits    cgroup.Limits
 	Log       svclog.Options
 	Autostart bool
+
+	// Finish, when set, is an s6 ./finish: run after every exit with the exit
+	// code (256 after a signal) and the signal number; exit 125 keeps the
+	// service down (s6-svc -O), anything else restarts it, as s6-supervise
+	// does. It replaces the gateway exit policy.
+	Finish        []string
+	FinishTimeout time.Duration // bound for Finish (s6 timeout-finish; 0: 5s)
+	// StopTimeout bounds a stop before SIGKILL: 0 is the supervisor's grace,
+	// negative never kills (s6 timeout-kill 0). A container stop always uses
+	// the grace.
+	StopTimeout time.Duration
+	// Source says where the service came from ("plan", "config", "scandir"),
+	// so that a rescan only drops services of its own kind.
+	Source string
 }
 
 // Service runs one ServiceSpec: a goroutine owns its state and process and
@@ -68,6 +83,7 @@ type Service struct {
 
 type command struct {
 	ev    Event                   // noEvent: only wait
+	once  bool                    // with EvStart: run once, then stay down (s6-svc -o)
 	sig   syscall.Signal          // forward this signal to the process group
 	prep  func(pid int)           // runs in the service goroutine before the event, with the live pid
 	until func(State) bool        // answer once the state satisfies it
@@ -122,6 +138,9 @@ func (s *Service) run() {
 			}
 			if c.prep != nil {
 				c.prep(s.pid())
+			}
+			if c.ev == EvStart {
+				s.fl.once = c.once
 			}
 			if c.ev != noEvent {
 				s.apply(Input{Event: c.ev})
@@ -220,12 +239,14 @@ func (s *Service) do(e Effect) {
 	case DoSignalStop:
 		s.signal(syscall.SIGTERM)
 		s.signal(syscall.SIGCONT) // a stopped group must see it
-		s.arm(s.sup.cfg.Grace)
+		if d := s.stopTimeout(); d >= 0 {
+			s.arm(d)
+		}
 	case DoKill:
 		if s.fl.shutdown {
 			s.sup.noteKill()
 		}
-		s.sup.log.Warnf("%s (pid %d) still running %s after SIGTERM: killing everything in %s", s.spec.Name, s.pid(), s.sup.cfg.Grace, describe(s.group))
+		s.sup.log.Warnf("%s (pid %d) still running %s after SIGTERM: killing everything in %s", s.spec.Name, s.pid(), s.stopTimeout(), describe(s.group))
 		s.kill()
 	case DoArmBackoff:
 		d := s.sup.cfg.Restart.Backoff(s.fastDeaths)
@@ -312,6 +333,9 @@ func (s *Service) exited(ex Exit) {
 	}
 	s.lastExit = le
 	in := Input{Event: EvExit, Verdict: gateway.ClassifyExit(ex.Status.ExitStatus(), ex.Status.Signaled())}
+	if len(s.spec.Finish) > 0 {
+		in.Verdict = s.finish(ex)
+	}
 	if s.state == StateUp || s.state == StateStarting {
 		in.Fast = ran < s.sup.cfg.Restart.StableAfter
 		if in.Fast {
@@ -322,6 +346,62 @@ func (s *Service) exited(ex Exit) {
 		in.GiveUp = in.Fast && s.givesUp()
 	}
 	s.apply(in)
+}
+
+// stopTimeout is how long a stop waits before SIGKILL; negative: never.
+func (s *Service) stopTimeout() time.Duration {
+	switch {
+	case s.fl.shutdown || s.spec.StopTimeout == 0:
+		return s.sup.cfg.Grace
+	}
+	return s.spec.StopTimeout
+}
+
+// finish runs the s6 ./finish of the service after an exit and turns its
+// status into a verdict: 125 keeps the service down, anything else restarts
+// it. It runs outside the service's cgroup (which may still hold leftovers)
+// and is killed after FinishTimeout.
+func (s *Service) finish(ex Exit) gateway.Verdict {
+	code, sig := 256, 0
+	if ex.Status.Exited() {
+		code = ex.Status.ExitStatus()
+	} else if ex.Status.Signaled() {
+		sig = int(ex.Status.Signal())
+	}
+	argv := append(append([]string(nil), s.spec.Finish...), strconv.Itoa(code), strconv.Itoa(sig))
+	timeout := s.spec.FinishTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	w, err := s.sink.Pipe()
+	if err != nil {
+		w = s.sup.devnull
+	} else {
+		defer w.Close()
+	}
+	p, err := s.sup.in.spawner.start(Spec{
+		Name: s.spec.Name + " finish", Path: argv[0], Argv: argv, Env: s.spec.Env, Dir: s.spec.Dir,
+		Files: []*os.File{s.sup.devnull, w, w}, Cred: s.spec.Cred,
+	}, -1)
+	if err != nil {
+		s.sup.log.Warnf("%s: finish: %v", s.spec.Name, err)
+		return gateway.VerdictRestartBackoff
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	var fx Exit
+	select {
+	case fx = <-p.Exit:
+	case <-t.C:
+		s.sup.log.Warnf("%s: finish still running after %s: killing it", s.spec.Name, timeout)
+		_ = p.Signal(syscall.SIGKILL)
+		fx = <-p.Exit
+	}
+	p.Release()
+	if fx.Status.Exited() && fx.Status.ExitStatus() == 125 {
+		return gateway.VerdictStop // s6: permanently down until told otherwise
+	}
+	return gateway.VerdictRestartBackoff
 }
 
 func (s *Service) givesUp() bool {

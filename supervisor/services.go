@@ -22,6 +22,10 @@ type Settings struct {
 	ControlGID    int    // group of the socket file; -1 leaves it
 	// DefaultSlot receives the forwarded signals in services-only mode.
 	DefaultSlot string
+	// Scan, when set, lists the services of a scan directory (s6-svscanctl -a);
+	// the supervisor adds the new ones and, asked to prune, drops those of
+	// Source "scandir" that are no longer listed.
+	Scan func() ([]ServiceSpec, error)
 }
 
 // ExitKilled is hermes-init's status in services-only mode when a service had
@@ -258,7 +262,7 @@ func (sup *Supervisor) rescanProfiles() {
 		}
 	}
 	for _, svc := range sup.all() {
-		if svc.spec.Profile != "" && !want[svc.spec.Name] {
+		if svc.spec.Source == "plan" && !want[svc.spec.Name] {
 			sup.log.Infof("rescan: profile %s is gone: stopping and dropping %s", svc.spec.Profile, svc.spec.Name)
 			go sup.drop(svc)
 		}

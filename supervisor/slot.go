@@ -82,6 +82,7 @@ const (
 type flags struct {
 	wantUp   bool // after the current stop, start again (restart)
 	shutdown bool // the container is stopping: never start again
+	once     bool // run once: whatever the exit, stay down (s6-svc -o)
 }
 
 // transition is the service state machine: the next state and the actions,
@@ -172,7 +173,8 @@ func onExit(s State, f flags, in Input) (State, flags, []Effect) {
 	default:
 		return s, f, nil // no process in the other states
 	}
-	if f.shutdown {
+	if f.shutdown || f.once {
+		f.once = false
 		return StateDown, f, []Effect{DoCleanup}
 	}
 	switch in.Verdict {

@@ -27,6 +27,7 @@ func TestTransitionTable(t *testing.T) {
 		none     = flags{}
 		want     = flags{wantUp: true}
 		shut     = flags{shutdown: true}
+		once     = flags{once: true}
 		start    = Input{Event: EvStart}
 		stop     = Input{Event: EvStop}
 		restart  = Input{Event: EvRestart}
@@ -81,6 +82,8 @@ func TestTransitionTable(t *testing.T) {
 		{StateUp, none, crash, StateBackoff, none, []Effect{DoCleanup, DoArmBackoff}},
 		{StateUp, none, crashF, StateBackoff, none, []Effect{DoCleanup, DoArmBackoff}},
 		{StateUp, none, giveUp, StateFailed, none, []Effect{DoCleanup, DoLogGiveUp}},
+		{StateUp, once, crash, StateDown, none, []Effect{DoCleanup}},
+		{StateUp, once, exit75, StateDown, none, []Effect{DoCleanup}},
 		// stopping
 		{StateStopping, none, start, StateStopping, want, nil},
 		{StateStopping, want, stop, StateStopping, none, nil},

@@ -143,7 +143,7 @@ func gatewaySpecs(cfg *config.Config, plan boot.Plan, log *supervisor.Logger) []
 			Cred:      credential(g.Exec),
 			Limits:    limits(g.Exec),
 			Log:       logOptions(cfg, slot.Name(), plan.Home, filepath.Join(plan.Home, "logs", "gateways", slot.Profile), g.Exec, log),
-			Autostart: slot.Autostart,
+			Autostart: slot.Autostart, Source: "plan",
 		})
 	}
 	return specs
@@ -163,7 +163,7 @@ func serviceSpecs(cfg *config.Config, log *supervisor.Logger) []supervisor.Servi
 			Name: s.Name, Argv: s.Command, Env: s.Environ(os.Environ()), Dir: s.Workdir,
 			Cred: credential(s.Exec), Limits: limits(s.Exec),
 			Log:       logOptions(cfg, s.Name, home, dir, s.Exec, log),
-			Autostart: s.Autostart,
+			Autostart: s.Autostart, Source: "config",
 		})
 	}
 	return specs
