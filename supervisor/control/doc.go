@@ -57,5 +57,5 @@
 // and a panic in a Handler is recovered and answered with code internal.
 //
 // The exit statuses of `hermes-init ctl` are documented on ExitStatus and in
-// README-ctl.md.
+// README.md ("hermes-init ctl").
 package control
