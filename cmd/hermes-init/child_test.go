@@ -82,6 +82,9 @@ func childMain(mode string, args []string) int {
 			if strings.HasPrefix(l, "0::") {
 				fmt.Println("cgroup " + strings.TrimPrefix(l, "0::"))
 			}
+			if f := strings.SplitN(l, ":", 3); len(f) == 3 && f[1] == "pids" {
+				fmt.Println("cgroup-pids " + f[2])
+			}
 		}
 		fmt.Println("tag " + os.Getenv("HERMES_INIT_SERVICE"))
 		fmt.Printf("pid %d ppid %d\n", os.Getpid(), os.Getppid())

@@ -373,6 +373,30 @@ func TestCommandInOwnCgroup(t *testing.T) {
 	}
 }
 
+// TestCgroupV1Mode forces the v1 rung (this host has writable v1
+// hierarchies): the command is born in its pids cgroup, and a TERM-ignoring
+// command is still killed after the grace (freeze, kill, thaw).
+func TestCgroupV1Mode(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/pids/cgroup.procs"); err != nil {
+		t.Skip("needs a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids")
+	}
+	is := is.New(t)
+	p := start(t, nsOpts{}, append([]string{"-v", "--cgroup", "v1"}, child("status")...)...)
+	is.Equal(p.wait(10*time.Second), 0)
+	own := p.waitLine("cgroup-pids ", time.Second)
+	is.True(strings.HasSuffix(own, "/hermes-init."+strconv.Itoa(p.pid())+"/main")) // born in its own v1 cgroup
+	is.True(strings.Contains(p.errors(), "cgroup v1: pids="))                      // mode and reason logged
+
+	p = start(t, nsOpts{}, append([]string{"--cgroup", "v1", "--grace", "500ms"}, child("ignore-term")...)...)
+	p.waitLine("ready", 10*time.Second)
+	p.signal(syscall.SIGTERM)
+	is.Equal(p.wait(10*time.Second), 137) // killed through the freezer after the grace
+	entries, _ := os.ReadDir("/sys/fs/cgroup/pids")
+	for _, e := range entries {
+		is.True(e.Name() != "hermes-init."+strconv.Itoa(p.pid())) // and its v1 cgroups are gone
+	}
+}
+
 func relCgroup(dir string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(dir, v2Mount()), "/")
 }
