@@ -80,6 +80,18 @@
 // (SIG_IGN, visible in /proc/PID/status SigIgn). A tool's pid is printed only
 // once it is ready.
 //
+// # Orphan storm
+//
+//	hermes __storm COUNT [DELAY]
+//
+// A hidden mode for the image's end-to-end test (the image has no shell):
+// a middle process starts COUNT children (at most 10000) and exits, which
+// orphans them; each waits for that death, then DELAY (default 100ms), and
+// exits 0, so that PID 1 reaps COUNT orphans at once. __storm waits for the
+// middle process only and prints
+//
+//	stub-gateway: storm pid=N orphans=COUNT delay=DELAY
+//
 // # Output
 //
 // One line per step on stdout, which supervisor tests match:

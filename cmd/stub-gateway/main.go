@@ -17,14 +17,23 @@ func main() {
 	os.Exit(run(os.Args, os.Getenv, os.Stdout, os.Stderr))
 }
 
-// run dispatches on the command line: the hidden tool mode, help, version,
+// run dispatches on the command line: the hidden tool and storm modes, help, version,
 // the dashboard or the gateway.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 { // execve allows an empty argv
 		args = []string{"hermes"}
 	}
-	if len(args) > 1 && args[1] == toolCommand {
-		return runTool(args[2:], stderr)
+	if len(args) > 1 {
+		switch args[1] {
+		case toolCommand:
+			return runTool(args[2:], stderr)
+		case stormCommand:
+			return runStorm(args[2:], stdout, stderr)
+		case stormParent:
+			return runStormParent(args[2:], stderr)
+		case stormOrphan:
+			return runStormOrphan(args[2:])
+		}
 	}
 	inv, err := parseArgs(args[1:])
 	if err != nil {
