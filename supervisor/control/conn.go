@@ -145,6 +145,10 @@ func describe(req Request) string {
 	switch {
 	case req.Op == OpWait:
 		return fmt.Sprintf("wait %s %s", req.Profile, req.State)
+	case req.Op == OpSignal:
+		return fmt.Sprintf("signal %s %s", req.Signal, req.Profile)
+	case req.Op == OpScan && req.Prune:
+		return "scan (prune)"
 	case req.Profile != "":
 		return req.Op + " " + req.Profile
 	}
@@ -172,10 +176,22 @@ func call(ctx context.Context, h Handler, req Request, timeout time.Duration) Re
 		slot, err = h.Restart(ctx, req.Profile)
 	case OpWait:
 		slot, err = h.Wait(ctx, req.Profile, req.State == WantUp)
+	case OpUp, OpOnce:
+		slot, err = h.Up(ctx, req.Profile, req.Op == OpOnce)
+	case OpDown:
+		slot, err = h.Down(ctx, req.Profile)
+	case OpSignal:
+		sig, _ := ParseSignal(req.Signal) // Validate has checked it
+		slot, err = h.Signal(ctx, req.Profile, sig)
 	}
 	r := Response{OK: err == nil}
 	if slot.Name != "" {
 		r.Status = &Status{Slots: []SlotStatus{slot}}
+	}
+	if req.Op == OpScan {
+		var st Status
+		st, err = h.Scan(ctx, req.Prune)
+		r = Response{OK: err == nil, Status: &st}
 	}
 	switch {
 	case err == nil:

@@ -17,14 +17,19 @@
 //
 // The request's fields:
 //
-//   - op is one of status, start, stop, restart, wait, health.
-//   - profile (start, stop, restart, wait; required) names a slot: a profile
-//     ("default", "work"), a slot name ("gateway-work") or a static service
-//     ("dashboard"); see SlotName. status and health take no profile.
+//   - op is one of status, start, stop, restart, wait, health, and, for the
+//     s6 command surface (package s6compat), up, once, down, signal, scan.
+//   - profile (every op but status, health and scan; required) names a slot:
+//     a profile ("default", "work"), a slot name ("gateway-work") or a
+//     static service ("dashboard"); see SlotName.
 //   - state (wait; required) is "up" or "down".
-//   - timeout_ms (start, stop, restart, wait; optional) bounds the operation;
-//     0 or absent means the server's default (ServerOptions.DefaultTimeout),
-//     at most MaxTimeout.
+//   - signal (signal; required) is a signal name ("TERM", "SIGTERM",
+//     "RTMIN+3") or number; see ParseSignal.
+//   - prune (scan; optional) also drops the scanned services whose directory
+//     is gone (s6-svscanctl -an).
+//   - timeout_ms (every op but status and health; optional) bounds the
+//     operation; 0 or absent means the server's default
+//     (ServerOptions.DefaultTimeout), at most MaxTimeout.
 //
 // Unknown fields, trailing data after the object and fields an op does not
 // use are refused with code bad_request and a message that names the field,
@@ -37,11 +42,18 @@
 //
 // A Response has ok true when the operation was carried out. Otherwise code is
 // one of the Code constants and error a human message. status answers with
-// the full Status; start, stop, restart and wait answer with a Status that
-// holds only the slot concerned (its cgroup_mode is empty), also on failure
-// when the slot is known; health answers with healthy and a detail line.
+// the full Status, and so does scan (after the scan); the other ops that name
+// a slot answer with a Status that holds only the slot concerned (its
+// cgroup_mode is empty), also on failure when the slot is known; health
+// answers with healthy and a detail line.
 //
-// A client that hangs up while a start, stop, restart or wait is pending
+// up, once, down and signal are s6-svc's -u, -o, -d and signal options: they
+// change what the supervisor does and never the gateway's files
+// (desired_state, the planned-stop marker), which start, stop and restart
+// write. They answer once the command is applied, without waiting for the
+// process to start or stop.
+//
+// A client that hangs up while an operation other than status and health is pending
 // cancels the context the Handler was given. Shutting down only the write side
 // does not count as hanging up.
 //

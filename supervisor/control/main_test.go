@@ -8,8 +8,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -187,6 +189,43 @@ func (f *fake) Wait(ctx context.Context, name string, up bool) (SlotStatus, erro
 	}
 	<-ctx.Done()
 	return st, fmt.Errorf("wait %s: %w", st.Name, ctx.Err())
+}
+
+func (f *fake) Up(ctx context.Context, name string, once bool) (SlotStatus, error) {
+	op := OpUp
+	if once {
+		op = OpOnce
+	}
+	return f.set(ctx, op, name, func(s *SlotStatus) {
+		s.State, s.Pid = StateUp, 100
+		if s.Want = WantUp; once {
+			s.Want = WantDown
+		}
+	})
+}
+
+func (f *fake) Down(ctx context.Context, name string) (SlotStatus, error) {
+	return f.set(ctx, OpDown, name, func(s *SlotStatus) { s.State, s.Want, s.Pid = StateDown, WantDown, 0 })
+}
+
+// Signal records the signal as the slot's reason, so a test can see it arrived.
+func (f *fake) Signal(ctx context.Context, name string, sig syscall.Signal) (SlotStatus, error) {
+	return f.set(ctx, OpSignal, name, func(s *SlotStatus) { s.Reason = "got " + sig.String() })
+}
+
+// Scan adds a slot "scanned" the first time, and with prune drops it again.
+func (f *fake) Scan(ctx context.Context, prune bool) (Status, error) {
+	if err := f.pause(ctx, OpScan); err != nil {
+		return Status{}, err
+	}
+	f.mu.Lock()
+	if prune {
+		f.slots = slices.DeleteFunc(f.slots, func(s SlotStatus) bool { return s.Name == "scanned" })
+	} else if !slices.ContainsFunc(f.slots, func(s SlotStatus) bool { return s.Name == "scanned" }) {
+		f.slots = append(f.slots, SlotStatus{Name: "scanned", State: StateDown, Want: WantDown})
+	}
+	f.mu.Unlock()
+	return f.Status(), nil
 }
 
 func (f *fake) Health() (bool, string) {

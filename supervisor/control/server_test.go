@@ -29,6 +29,10 @@ func TestEveryOpRoundTrips(t *testing.T) {
 		{req: Request{Op: OpRestart, Profile: "default", TimeoutMillis: 5000}, slot: "gateway-default", state: StateUp},
 		{req: Request{Op: OpStop, Profile: "dashboard"}, slot: "dashboard", state: StateDown},
 		{req: Request{Op: OpWait, Profile: "dashboard", State: WantDown}, slot: "dashboard", state: StateDown},
+		{req: Request{Op: OpUp, Profile: "work"}, slot: "gateway-work", state: StateUp},
+		{req: Request{Op: OpOnce, Profile: "dashboard"}, slot: "dashboard", state: StateUp},
+		{req: Request{Op: OpDown, Profile: "work", TimeoutMillis: 5000}, slot: "gateway-work", state: StateDown},
+		{req: Request{Op: OpSignal, Profile: "default", Signal: "SIGHUP"}, slot: "gateway-default", state: StateUp},
 	}
 	for _, c := range cases {
 		t.Run(describe(c.req), func(t *testing.T) {
@@ -53,6 +57,35 @@ func TestEveryOpRoundTrips(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestS6Ops: the ops of the s6 surface carry their arguments to the Handler.
+func TestS6Ops(t *testing.T) {
+	is := is.New(t)
+	path, _ := serve(t, newFake(), ServerOptions{})
+
+	for _, name := range []string{"USR1", "SIGUSR1", "10"} {
+		r := mustCall(t, path, Request{Op: OpSignal, Profile: "work", Signal: name})
+		is.True(r.OK)                                                   // signal accepted
+		is.Equal(r.Status.Slots[0].Reason, "got user defined signal 1") // the Handler got SIGUSR1
+	}
+	r := mustCall(t, path, Request{Op: OpSignal, Profile: "work", Signal: "FOO"})
+	is.Equal(r.Code, CodeBadRequest)
+	is.Equal(r.Error, `signal: unknown signal "FOO"`)
+
+	r = mustCall(t, path, Request{Op: OpOnce, Profile: "work"})
+	is.True(r.OK)
+	is.Equal(r.Status.Slots[0].Want, WantDown) // once: up, but not wanted up
+
+	r = mustCall(t, path, Request{Op: OpScan})
+	is.True(r.OK)
+	is.Equal(len(r.Status.Slots), 4) // the scan's new service is listed
+	r = mustCall(t, path, Request{Op: OpScan, Prune: true, TimeoutMillis: 1000})
+	is.True(r.OK)
+	is.Equal(len(r.Status.Slots), 3) // and pruned again
+
+	r = mustCall(t, path, Request{Op: OpUp, Profile: "nosuch"})
+	is.Equal(r.Code, CodeUnknownProfile)
 }
 
 func TestHandlerErrorsMapToCodes(t *testing.T) {

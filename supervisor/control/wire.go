@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
+
+	"golang.org/x/sys/unix"
 )
 
 // DefaultSocketPath is where hermes-init listens and where ctl connects unless
@@ -35,6 +39,18 @@ const (
 	OpRestart = "restart"
 	OpWait    = "wait"
 	OpHealth  = "health"
+)
+
+// The ops of the s6 command surface (package s6compat). Unlike start, stop
+// and restart they never touch the gateway's files (desired_state, the
+// planned-stop marker): the Hermes CLI writes those itself around its s6
+// calls.
+const (
+	OpUp     = "up"     // s6-svc -u: want up, start if down
+	OpOnce   = "once"   // s6-svc -o: start if down, never restart
+	OpDown   = "down"   // s6-svc -d: want down, SIGTERM+SIGCONT, SIGKILL after the service's stop timeout
+	OpSignal = "signal" // s6-svc -t, -k, -h, ...: send one signal to the service's process group
+	OpScan   = "scan"   // s6-svscanctl -a (-an with prune): pick up new service directories
 )
 
 // The machine codes of a failed Response.
@@ -78,10 +94,12 @@ var (
 
 // Request is what a client sends: one JSON object on one line.
 type Request struct {
-	Op            string `json:"op"`                   // status | start | stop | restart | wait | health
-	Profile       string `json:"profile,omitempty"`    // start, stop, restart, wait: "work", "gateway-work" or a service name
+	Op            string `json:"op"`                   // one of the Op constants
+	Profile       string `json:"profile,omitempty"`    // every op but status, health, scan: "work", "gateway-work" or a service name
 	State         string `json:"state,omitempty"`      // wait: "up" | "down"
-	TimeoutMillis int64  `json:"timeout_ms,omitempty"` // start, stop, restart, wait; 0 = server default
+	Signal        string `json:"signal,omitempty"`     // signal: "TERM", "SIGTERM" or "15"
+	Prune         bool   `json:"prune,omitempty"`      // scan: also drop the services whose directory is gone
+	TimeoutMillis int64  `json:"timeout_ms,omitempty"` // every op but status and health; 0 = server default
 }
 
 // Response is the server's one answer.
@@ -138,6 +156,13 @@ type Handler interface {
 	Restart(ctx context.Context, profile string) (SlotStatus, error)
 	Wait(ctx context.Context, profile string, up bool) (SlotStatus, error)
 	Health() (healthy bool, detail string)
+
+	// The s6 command surface: what s6-svc and s6-svscanctl ask for. They
+	// change the supervision only, never the gateway's files.
+	Up(ctx context.Context, profile string, once bool) (SlotStatus, error)
+	Down(ctx context.Context, profile string) (SlotStatus, error)
+	Signal(ctx context.Context, profile string, sig syscall.Signal) (SlotStatus, error)
+	Scan(ctx context.Context, prune bool) (Status, error)
 }
 
 // SlotName resolves the name a client gave to a slot, the way every Handler
@@ -174,7 +199,7 @@ func errorCode(err error) string {
 	return CodeFailed
 }
 
-var allOps = "status, start, stop, restart, wait or health"
+var allOps = "status, start, stop, restart, wait, health, up, once, down, signal or scan"
 
 // Validate checks a request as the server does before it calls the Handler.
 // The error names the field at fault.
@@ -182,22 +207,19 @@ func (r Request) Validate() error {
 	switch r.Op {
 	case "":
 		return badRequest("op: missing (want %s)", allOps)
-	case OpStatus, OpHealth:
+	case OpStatus, OpHealth, OpScan:
 		switch {
 		case r.Profile != "":
 			return badRequest("profile: not used by %s", r.Op)
-		case r.State != "":
-			return badRequest("state: not used by %s", r.Op)
-		case r.TimeoutMillis != 0:
+		case r.Op != OpScan && r.TimeoutMillis != 0:
 			return badRequest("timeout_ms: not used by %s", r.Op)
 		}
-		return nil
-	case OpStart, OpStop, OpRestart, OpWait:
+	case OpStart, OpStop, OpRestart, OpWait, OpUp, OpOnce, OpDown, OpSignal:
+		if err := checkName(r.Profile); err != nil {
+			return err
+		}
 	default:
 		return &requestError{code: CodeUnknownOp, msg: fmt.Sprintf("op: unknown op %q (want %s)", r.Op, allOps)}
-	}
-	if err := checkName(r.Profile); err != nil {
-		return err
 	}
 	switch {
 	case r.Op == OpWait && r.State == "":
@@ -206,12 +228,45 @@ func (r Request) Validate() error {
 		return badRequest("state: %q is not up or down", r.State)
 	case r.Op != OpWait && r.State != "":
 		return badRequest("state: not used by %s", r.Op)
+	case r.Op == OpSignal && r.Signal == "":
+		return badRequest("signal: missing (want a name such as TERM, or a number)")
+	case r.Op != OpSignal && r.Signal != "":
+		return badRequest("signal: not used by %s", r.Op)
+	case r.Op != OpScan && r.Prune:
+		return badRequest("prune: not used by %s", r.Op)
 	case r.TimeoutMillis < 0:
 		return badRequest("timeout_ms: %d is negative", r.TimeoutMillis)
 	case r.TimeoutMillis > MaxTimeout.Milliseconds():
 		return badRequest("timeout_ms: %d is more than %d (%v)", r.TimeoutMillis, MaxTimeout.Milliseconds(), MaxTimeout)
 	}
+	if r.Op == OpSignal {
+		if _, err := ParseSignal(r.Signal); err != nil {
+			return badRequest("signal: %v", err)
+		}
+	}
 	return nil
+}
+
+// ParseSignal reads a signal as s6-svc's options name them and kill(1)
+// spells them: "TERM", "SIGTERM", "RTMIN+3" or a number from 1 to 64.
+func ParseSignal(s string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 || n > 64 {
+			return 0, fmt.Errorf("%d is not a signal number (1 to 64)", n)
+		}
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(strings.TrimPrefix(strings.ToUpper(s), "SIG"))
+	if rest, ok := strings.CutPrefix(name, "RTMIN+"); ok {
+		// glibc's SIGRTMIN is 34 (32 and 33 are its threads'), as kill -l counts.
+		if n, err := strconv.Atoi(rest); err == nil && n >= 0 && 34+n <= 64 {
+			return syscall.Signal(34 + n), nil
+		}
+	}
+	if sig := unix.SignalNum("SIG" + name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q", s)
 }
 
 // checkName refuses names that cannot be a slot or service: empty, too long,

@@ -2,6 +2,7 @@ package control
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/matryer/is"
@@ -20,6 +21,22 @@ func TestValidate(t *testing.T) {
 		{Request{Op: OpStop, Profile: "gateway-work", TimeoutMillis: 1}, "", ""},
 		{Request{Op: OpRestart, Profile: long}, "", ""},
 		{Request{Op: OpWait, Profile: "dashboard", State: WantDown, TimeoutMillis: MaxTimeout.Milliseconds()}, "", ""},
+		{Request{Op: OpUp, Profile: "work"}, "", ""},
+		{Request{Op: OpOnce, Profile: "work", TimeoutMillis: 10}, "", ""},
+		{Request{Op: OpDown, Profile: "gateway-work"}, "", ""},
+		{Request{Op: OpSignal, Profile: "work", Signal: "TERM"}, "", ""},
+		{Request{Op: OpSignal, Profile: "work", Signal: "RTMIN+3"}, "", ""},
+		{Request{Op: OpScan}, "", ""},
+		{Request{Op: OpScan, Prune: true, TimeoutMillis: 100}, "", ""},
+		{Request{Op: OpSignal, Profile: "work"}, CodeBadRequest, "signal: missing"},
+		{Request{Op: OpSignal, Profile: "work", Signal: "65"}, CodeBadRequest, "signal: 65 is not a signal number"},
+		{Request{Op: OpSignal, Profile: "work", Signal: "NOPE"}, CodeBadRequest, `signal: unknown signal "NOPE"`},
+		{Request{Op: OpSignal, Signal: "TERM"}, CodeBadRequest, "profile: missing"},
+		{Request{Op: OpDown, Profile: "w", Signal: "TERM"}, CodeBadRequest, "signal: not used by down"},
+		{Request{Op: OpUp, Profile: "w", Prune: true}, CodeBadRequest, "prune: not used by up"},
+		{Request{Op: OpScan, Profile: "w"}, CodeBadRequest, "profile: not used by scan"},
+		{Request{Op: OpScan, State: WantUp}, CodeBadRequest, "state: not used by scan"},
+		{Request{Op: OpHealth, Prune: true}, CodeBadRequest, "prune: not used by health"},
 		{Request{}, CodeBadRequest, "op: missing"},
 		{Request{Op: "STATUS"}, CodeUnknownOp, `op: unknown op "STATUS"`},
 		{Request{Op: OpHealth, State: WantUp}, CodeBadRequest, "state: not used by health"},
@@ -46,6 +63,22 @@ func TestValidate(t *testing.T) {
 		case errorCode(err) != c.code || !strings.Contains(err.Error(), c.msg):
 			t.Errorf("%+v: %s %q, want %s %q", c.r, errorCode(err), err, c.code, c.msg)
 		}
+	}
+}
+
+func TestParseSignal(t *testing.T) {
+	is := is.New(t)
+	for in, want := range map[string]syscall.Signal{
+		"TERM": syscall.SIGTERM, "SIGTERM": syscall.SIGTERM, "term": syscall.SIGTERM, "15": syscall.SIGTERM,
+		"KILL": syscall.SIGKILL, "WINCH": syscall.SIGWINCH, "RTMIN+3": 37, "64": 64,
+	} {
+		got, err := ParseSignal(in)
+		is.NoErr(err)
+		is.Equal(got, want) // ParseSignal(in)
+	}
+	for _, bad := range []string{"", "0", "-1", "65", "SIG", "RTMIN+31", "TERM1"} {
+		_, err := ParseSignal(bad)
+		is.True(err != nil) // refused
 	}
 }
 
