@@ -334,6 +334,9 @@ func (s *Service) exited(ex Exit) {
 	s.lastExit = le
 	in := Input{Event: EvExit, Verdict: gateway.ClassifyExit(ex.Status.ExitStatus(), ex.Status.Signaled())}
 	if len(s.spec.Finish) > 0 {
+		// While ./finish runs the process is gone (s6-svstat: down, not
+		// ready): show it with no pid and its exit, in the state it died in.
+		s.publish()
 		in.Verdict = s.finish(ex)
 	}
 	if s.state == StateUp || s.state == StateStarting {
@@ -472,6 +475,9 @@ func (s *Service) publish() {
 	want := "down"
 	if s.state == StateStarting || s.state == StateUp || s.state == StateBackoff || s.fl.wantUp {
 		want = "up"
+	}
+	if s.fl.once && !s.fl.wantUp {
+		want = "down" // s6-svc -o: runs, but is not restarted
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
