@@ -47,6 +47,7 @@ type Config struct {
 	Gateway  Gateway
 	Restart  Restart
 	Logs     Logs
+	S6       S6
 	Services []Service // static services, in file order, then those defined only by variables
 }
 
@@ -103,6 +104,18 @@ type Logs struct {
 	Stdout   bool  // also copy service output to hermes-init's stdout (docker logs)
 }
 
+// S6 is the s6 compatibility surface (the [s6] table): the Hermes CLI drives
+// the slots through s6's programs and files (package s6compat).
+type S6 struct {
+	// Compat answers as s6 does: /proc/1/comm reads s6-svscan (as PID 1),
+	// BaseDir exists, the container environment is written to EnvDir, and the
+	// gateway slots appear as service directories in ScanDir.
+	Compat  bool
+	ScanDir string // the scan directory (Hermes: /run/service)
+	BaseDir string // its existence tells Hermes s6 runs (/run/s6/basedir)
+	EnvDir  string // with-contenv's envdir (/run/s6/container_environment)
+}
+
 // Defaults. The grace sits below Docker's 10 s stop timeout so that
 // hermes-init, not Docker's SIGKILL, ends the container; the restart numbers
 // follow s6 (at least 1 s between spawns) and Hermes's own storm guard (more
@@ -123,6 +136,9 @@ const (
 	DefaultCrashLoopMax  = 5
 	DefaultLogMaxBytes   = 1000000
 	DefaultLogKeep       = 10
+	DefaultS6ScanDir     = "/run/service"
+	DefaultS6BaseDir     = "/run/s6/basedir"
+	DefaultS6EnvDir      = "/run/s6/container_environment"
 )
 
 // Default returns the built-in configuration: what Load returns with no file,
@@ -151,6 +167,7 @@ func Default() *Config {
 			CrashLoopMax: DefaultCrashLoopMax,
 		},
 		Logs: Logs{MaxBytes: DefaultLogMaxBytes, Keep: DefaultLogKeep, Stdout: true},
+		S6:   S6{ScanDir: DefaultS6ScanDir, BaseDir: DefaultS6BaseDir, EnvDir: DefaultS6EnvDir},
 	}
 }
 

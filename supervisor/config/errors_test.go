@@ -44,6 +44,8 @@ func TestFileErrors(t *testing.T) {
 		{"gateway not a table", "gateway = 1", []string{`{file}:1: gateway: want a table ([gateway]), got an integer`}},
 		{"enabled", "[gateway]\nenabled = \"yes\"", []string{`{file}:2: gateway.enabled: want true or false, got a string`}},
 		{"home", "[gateway]\nhome = \"data\"", []string{`{file}:2: gateway.home: want an absolute path, got "data"`}},
+		{"s6 scandir", "[s6]\ncompat = true\nscandir = \"service\"", []string{`{file}:3: s6.scandir: want an absolute path, got "service"`}},
+		{"s6 envdir root", "[s6]\nenvdir = \"/\"", []string{`{file}:2: s6.envdir: want a directory of its own, not /`}},
 		{"command empty", "[gateway]\ncommand = []", []string{`{file}:2: gateway.command: must not be empty`}},
 		{"command string", "[gateway]\ncommand = \"hermes gateway\"", []string{`{file}:2: gateway.command: want an array of strings, got a string`}},
 		{"command program", "[gateway]\ncommand = [\"\", \"x\"]", []string{`{file}:2: gateway.command: the program (element 0) must not be empty`}},

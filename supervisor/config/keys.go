@@ -66,10 +66,15 @@ var topKeys = []key{
 	{name: "logs.max_bytes", kind: kindCount, top: func(c *Config) any { return &c.Logs.MaxBytes }},
 	{name: "logs.keep", kind: kindCount, top: func(c *Config) any { return &c.Logs.Keep }},
 	{name: "logs.stdout", kind: kindBool, top: func(c *Config) any { return &c.Logs.Stdout }},
+
+	{name: "s6.compat", kind: kindBool, top: func(c *Config) any { return &c.S6.Compat }},
+	{name: "s6.scandir", kind: kindString, top: func(c *Config) any { return &c.S6.ScanDir }},
+	{name: "s6.basedir", kind: kindString, top: func(c *Config) any { return &c.S6.BaseDir }},
+	{name: "s6.envdir", kind: kindString, top: func(c *Config) any { return &c.S6.EnvDir }},
 }
 
 // tables are the top-level tables of topKeys; service is the array of tables.
-var tables = []string{"gateway", "restart", "logs"}
+var tables = []string{"gateway", "restart", "logs", "s6"}
 
 const serviceTable = "service"
 

@@ -54,6 +54,14 @@ func (l *loader) validate() {
 		l.fail("cgroup_root", "invalid cgroup path %q (want e.g. /hermes, without \"..\")", r)
 	}
 
+	// hermes-init empties what it owns in these at boot: never "/".
+	for _, k := range []struct{ name, dir string }{{"s6.scandir", c.S6.ScanDir}, {"s6.basedir", c.S6.BaseDir}, {"s6.envdir", c.S6.EnvDir}} {
+		l.absPath(k.name, k.dir)
+		if filepath.IsAbs(k.dir) && filepath.Clean(k.dir) == "/" {
+			l.fail(k.name, "want a directory of its own, not /")
+		}
+	}
+
 	g := &c.Gateway
 	l.absPath("gateway.home", g.Home)
 	l.argv("gateway.command", g.Command)
