@@ -40,6 +40,9 @@ type ServiceSpec struct {
 	// does. It replaces the gateway exit policy.
 	Finish        []string
 	FinishTimeout time.Duration // bound for Finish (s6 timeout-finish; 0: 5s)
+	// AlwaysRestart, without Finish, restarts the service after any exit, as
+	// s6-supervise does for a service directory without ./finish.
+	AlwaysRestart bool
 	// StopTimeout bounds a stop before SIGKILL: 0 is the supervisor's grace,
 	// negative never kills (s6 timeout-kill 0). A container stop always uses
 	// the grace.
@@ -338,6 +341,8 @@ func (s *Service) exited(ex Exit) {
 		// ready): show it with no pid and its exit, in the state it died in.
 		s.publish()
 		in.Verdict = s.finish(ex)
+	} else if s.spec.AlwaysRestart {
+		in.Verdict = gateway.VerdictRestartBackoff
 	}
 	if s.state == StateUp || s.state == StateStarting {
 		in.Fast = ran < s.sup.cfg.Restart.StableAfter
