@@ -1,0 +1,360 @@
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// container is the part of `docker inspect` the tests read.
+type container struct {
+	ID    string
+	State struct {
+		Status    string
+		Running   bool
+		ExitCode  int
+		OOMKilled bool
+		Health    *struct{ Status string }
+	}
+	RestartCount int
+	Config       struct {
+		Env         []string
+		StopTimeout *int
+		Healthcheck *struct{ Test []string }
+	}
+	HostConfig struct {
+		ReadonlyRootfs bool
+		Tmpfs          map[string]string
+		CapAdd         []string
+		CgroupnsMode   string
+		RestartPolicy  struct{ Name string }
+	}
+	Mounts []struct {
+		Type, Name, Destination string
+	}
+}
+
+// volume is the named volume on /opt/data.
+func (c container) volume() string {
+	for _, m := range c.Mounts {
+		if m.Destination == "/opt/data" && m.Type == "volume" {
+			return m.Name
+		}
+	}
+	return ""
+}
+
+func (c container) env(name string) (string, bool) {
+	for _, e := range c.Config.Env {
+		if k, v, _ := strings.Cut(e, "="); k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// inspect reads the current container's docker inspect.
+func (d *deployment) inspect() container {
+	d.t.Helper()
+	return inspectContainer(d.t, d.id)
+}
+
+func inspectContainer(t *testing.T, id string) container {
+	t.Helper()
+	var cs []container
+	if err := json.Unmarshal([]byte(must(t, "docker", "inspect", id)), &cs); err != nil || len(cs) != 1 {
+		t.Fatalf("docker inspect %s: %v (%d objects)", id, err, len(cs))
+	}
+	return cs[0]
+}
+
+// readFile reads a file of the volume (a path below /opt/data) with docker
+// cp from the helper container; false when it does not exist.
+func (d *deployment) readFile(rel string) ([]byte, bool) {
+	if d.helper == "" {
+		return nil, false
+	}
+	r := docker("cp", d.helper+":"+path.Join("/opt/data", rel), "-")
+	if r.err != nil {
+		return nil, false
+	}
+	tr := tar.NewReader(strings.NewReader(r.stdout))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return nil, false
+		}
+		if h.Typeflag == tar.TypeReg {
+			b, err := io.ReadAll(tr)
+			return b, err == nil
+		}
+	}
+}
+
+// mustRead reads a file of the volume that must exist.
+func (d *deployment) mustRead(rel string) string {
+	d.t.Helper()
+	b, ok := d.readFile(rel)
+	if !ok {
+		d.t.Fatalf("/opt/data/%s: not found on the volume", rel)
+	}
+	return string(b)
+}
+
+// jsonFile reads a JSON object file of the volume; nil when missing.
+func (d *deployment) jsonFile(rel string) map[string]any {
+	d.t.Helper()
+	b, ok := d.readFile(rel)
+	if !ok {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		d.t.Fatalf("/opt/data/%s: %v: %s", rel, err, b)
+	}
+	return m
+}
+
+// writeFiles puts files (path below /opt/data -> content) on the volume,
+// owned by the gateway user with their directories, as a user who prepares
+// a profile does.
+func (d *deployment) writeFiles(files map[string]string) {
+	d.t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	dirs := map[string]bool{}
+	for name := range files {
+		for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+			dirs[dir] = true
+		}
+	}
+	mtime := time.Now()
+	for _, dir := range sortedKeys(dirs) { // parents sort before children
+		_ = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir + "/", Mode: 0o755, Uid: 10000, Gid: 10000, ModTime: mtime})
+	}
+	for _, name := range sortedKeys(files) {
+		_ = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(files[name])), Uid: 10000, Gid: 10000, ModTime: mtime})
+		_, _ = tw.Write([]byte(files[name]))
+	}
+	if err := tw.Close(); err != nil {
+		d.t.Fatal(err)
+	}
+	c := exec.Command("docker", "cp", "-a", "-", d.helper+":/opt/data")
+	c.Stdin = &buf
+	if out, err := c.CombinedOutput(); err != nil {
+		d.t.Fatalf("docker cp - %s:/opt/data: %v: %s", d.helper, err, out)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ctlStatus is `hermes-init ctl status --json` (supervisor/control/README-ctl.md).
+type ctlStatus struct {
+	CgroupMode string       `json:"cgroup_mode"`
+	Slots      []slotStatus `json:"slots"`
+}
+
+type slotStatus struct {
+	Name     string `json:"name"`
+	Profile  string `json:"profile"`
+	State    string `json:"state"`
+	Want     string `json:"want"`
+	Pid      int    `json:"pid"`
+	Restarts int    `json:"restarts"`
+	LastExit *struct {
+		Code   *int   `json:"code"`
+		Signal string `json:"signal"`
+		OOM    bool   `json:"oom"`
+	} `json:"last_exit"`
+	MemoryBytes int64  `json:"memory_bytes"`
+	Reason      string `json:"reason"`
+}
+
+// status asks hermes-init in the container for its status; ok is false while
+// it does not answer (starting, or the container is down).
+func (d *deployment) status() (ctlStatus, bool, string) {
+	r := d.exec("hermes-init", "ctl", "status", "--json")
+	if r.err != nil {
+		return ctlStatus{}, false, fmt.Sprintf("ctl status: %v: %s", r.err, strings.TrimSpace(r.stderr))
+	}
+	var st ctlStatus
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		return ctlStatus{}, false, fmt.Sprintf("ctl status: %v: %s", err, r.stdout)
+	}
+	return st, true, r.stdout
+}
+
+func (st ctlStatus) slot(name string) (slotStatus, bool) {
+	for _, s := range st.Slots {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return slotStatus{}, false
+}
+
+// waitSlot polls the status until slot name is in state, and returns it.
+func (d *deployment) waitSlot(name, state string) (ctlStatus, slotStatus) {
+	d.t.Helper()
+	var st ctlStatus
+	var slot slotStatus
+	poll(d.t, upLimit, name+" "+state, func() (bool, string) {
+		var ok bool
+		var saw string
+		st, ok, saw = d.status()
+		if !ok {
+			return false, saw
+		}
+		slot, ok = st.slot(name)
+		return ok && slot.State == state, saw
+	})
+	return st, slot
+}
+
+// process is one line of docker top.
+type process struct {
+	pid  string
+	stat string
+	args string
+}
+
+// top lists the container's processes from the host (the image has no ps).
+func (d *deployment) top() ([]process, error) {
+	r := docker("top", d.id, "-eo", "pid,stat,args")
+	if r.err != nil {
+		return nil, fmt.Errorf("docker top: %v: %s", r.err, r.stderr)
+	}
+	var ps []process
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		ps = append(ps, process{pid: f[0], stat: f[1], args: strings.Join(f[2:], " ")})
+	}
+	return ps, nil
+}
+
+// event is one line of docker events.
+type event struct {
+	Action   string
+	TimeNano int64
+	Actor    struct{ Attributes map[string]string }
+}
+
+// eventWatch records a container's kill, stop and die events.
+type eventWatch struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	stop context.CancelFunc
+}
+
+func (w *eventWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.out.Write(p)
+}
+
+// watchEvents starts recording the events of container id. Starting a
+// second before now replays what the daemon sent while the watch connected.
+func watchEvents(t *testing.T, id string) *eventWatch {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	since := time.Now().Add(-time.Second)
+	w := &eventWatch{stop: cancel}
+	w.cmd = exec.CommandContext(ctx, "docker", "events",
+		"--since", fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
+		"--filter", "container="+id, "--filter", "type=container",
+		"--filter", "event=kill", "--filter", "event=die", "--filter", "event=stop",
+		"--format", "{{json .}}")
+	w.cmd.Stdout = w
+	if err := w.cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("docker events: %v", err)
+	}
+	t.Cleanup(w.close)
+	return w
+}
+
+func (w *eventWatch) close() {
+	w.stop()
+	_ = w.cmd.Wait()
+}
+
+func (w *eventWatch) events() []event {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var evs []event
+	for _, line := range strings.Split(w.out.String(), "\n") {
+		var e event
+		if json.Unmarshal([]byte(line), &e) == nil && e.Action != "" {
+			evs = append(evs, e)
+		}
+	}
+	return evs
+}
+
+// untilDie waits for the container's die event and returns every event.
+func (w *eventWatch) untilDie(t *testing.T) []event {
+	t.Helper()
+	var evs []event
+	poll(t, 30*time.Second, "the container's die event", func() (bool, string) {
+		evs = w.events()
+		for _, e := range evs {
+			if e.Action == "die" {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(evs)
+	})
+	w.close()
+	return evs
+}
+
+// stopReport sums up how a container stopped: the signals Docker sent, the
+// exit code of the die event and the time from the first kill to the die.
+type stopReport struct {
+	signals  []string
+	exitCode string
+	took     time.Duration
+}
+
+func summarize(evs []event) (stopReport, error) {
+	var r stopReport
+	var killAt, dieAt int64
+	for _, e := range evs {
+		switch e.Action {
+		case "kill":
+			r.signals = append(r.signals, e.Actor.Attributes["signal"])
+			if killAt == 0 {
+				killAt = e.TimeNano
+			}
+		case "die":
+			r.exitCode, dieAt = e.Actor.Attributes["exitCode"], e.TimeNano
+		}
+	}
+	if killAt == 0 || dieAt == 0 {
+		return r, errors.New("no kill or no die event")
+	}
+	r.took = time.Duration(dieAt - killAt)
+	return r, nil
+}
