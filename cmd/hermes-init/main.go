@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/earlysignal"
+	"github.com/hermes-init/hermes-init/supervisor/s6compat"
 )
 
 // version is set by scripts/build (-X main.version=...).
@@ -19,8 +21,14 @@ func main() {
 	os.Exit(run(os.Args, os.Getenv, os.Stdout, os.Stderr))
 }
 
-// run dispatches on the first argument: a subcommand, or the init itself.
+// run dispatches on the program's name (an s6 program, package s6compat),
+// then on the first argument: a subcommand, or the init itself.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && s6compat.IsTool(filepath.Base(args[0])) {
+		return s6compat.RunTool(filepath.Base(args[0]), args[1:], s6compat.IO{
+			Environ: os.Environ(), Stdin: os.Stdin, Stdout: stdout, Stderr: stderr,
+		})
+	}
 	if len(args) > 1 {
 		switch args[1] {
 		case earlysignal.HelperCommand:

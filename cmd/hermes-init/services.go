@@ -19,7 +19,7 @@ import (
 // home to take them from (a configuration file, or HERMES_HOME set). Without
 // either, hermes-init is a plain init for its command, as tini.
 func wantsServices(cfg *config.Config, getenv func(string) string) bool {
-	if len(cfg.Services) > 0 {
+	if len(cfg.Services) > 0 || cfg.S6.Compat {
 		return true
 	}
 	return slotsWanted(cfg, getenv)
@@ -59,6 +59,10 @@ func runServices(in *supervisor.Init, cfg *config.Config, mainArgv []string, get
 	if len(mainArgv) == 0 {
 		mainArgv = nil
 	}
+	var scan func() ([]supervisor.ServiceSpec, error)
+	if cfg.S6.Compat {
+		specs, rescan, scan = s6Boot(cfg, specs, rescan, log)
+	}
 	settings := supervisor.Settings{
 		Grace: cfg.Grace,
 		Restart: supervisor.RestartPolicy{
@@ -68,6 +72,7 @@ func runServices(in *supervisor.Init, cfg *config.Config, mainArgv []string, get
 		ControlSocket: cfg.ControlSocket,
 		ControlGID:    cfg.Gateway.GID,
 		DefaultSlot:   gateway.SlotName(gateway.DefaultProfile),
+		Scan:          scan,
 	}
 	if cfg.Gateway.UID >= 0 {
 		settings.ControlUIDs = []int{cfg.Gateway.UID}
@@ -132,21 +137,26 @@ func logWarnings(log *supervisor.Logger, p boot.Plan) {
 // the configuration, run as the gateway user with the supervised-child
 // environment, logging to $HERMES_HOME/logs/gateways/<profile>.
 func gatewaySpecs(cfg *config.Config, plan boot.Plan, log *supervisor.Logger) []supervisor.ServiceSpec {
-	g := cfg.Gateway
 	var specs []supervisor.ServiceSpec
 	for _, slot := range plan.Slots {
-		specs = append(specs, supervisor.ServiceSpec{
-			Name: slot.Name(), Profile: slot.Profile, Home: slot.Dir,
-			Argv:      cfg.GatewayArgv(slot.Profile),
-			Env:       cfg.GatewayEnv(os.Environ(), plan.Home),
-			Dir:       g.Workdir,
-			Cred:      credential(g.Exec),
-			Limits:    limits(g.Exec),
-			Log:       logOptions(cfg, slot.Name(), plan.Home, filepath.Join(plan.Home, "logs", "gateways", slot.Profile), g.Exec, log),
-			Autostart: slot.Autostart, Source: "plan",
-		})
+		specs = append(specs, gatewaySpec(cfg, plan.Home, slot, log))
 	}
 	return specs
+}
+
+// gatewaySpec is one gateway slot's service.
+func gatewaySpec(cfg *config.Config, home string, slot boot.Slot, log *supervisor.Logger) supervisor.ServiceSpec {
+	g := cfg.Gateway
+	return supervisor.ServiceSpec{
+		Name: slot.Name(), Profile: slot.Profile, Home: slot.Dir,
+		Argv:      cfg.GatewayArgv(slot.Profile),
+		Env:       cfg.GatewayEnv(os.Environ(), home),
+		Dir:       g.Workdir,
+		Cred:      credential(g.Exec),
+		Limits:    limits(g.Exec),
+		Log:       logOptions(cfg, slot.Name(), home, filepath.Join(home, "logs", "gateways", slot.Profile), g.Exec, log),
+		Autostart: slot.Autostart, Source: "plan",
+	}
 }
 
 // serviceSpecs turns the configured static services into services; their

@@ -187,3 +187,7 @@ func MaskAtStart() (mask uint64, ok bool) { return maskAtEntry, StubActive() }
 // runtime took over. The spawn helper uses it to act on a stop that arrived
 // while it was starting.
 func TakePending() uint64 { return atomic.SwapUint64(&earlyPending, 0) }
+
+// Passive reports whether name (argv[0]'s last element) makes hermes-init a
+// client tool that catches no signal (package s6compat keeps the same list).
+func Passive(name string) bool { return passiveNames[name] }

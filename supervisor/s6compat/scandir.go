@@ -1,0 +1,211 @@
+package s6compat
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+
+	"github.com/hermes-init/hermes-init/supervisor"
+)
+
+// The service directory files hermes-init reads (s6 servicedir.html).
+const (
+	runFile           = "run"
+	finishFile        = "finish"
+	downFile          = "down"
+	timeoutKillFile   = "timeout-kill"
+	timeoutFinishFile = "timeout-finish"
+)
+
+// DefaultFinishTimeout is s6's bound on ./finish without a timeout-finish file.
+const DefaultFinishTimeout = 5 * time.Second
+
+// unlimited stands for "no bound" where the supervisor wants a duration
+// (timeout-finish 0).
+const unlimited = time.Duration(1<<63 - 1)
+
+// maxNameLen is s6-svscan's default name_max.
+const maxNameLen = 251
+
+// CommandDir is where the image links the s6 programs to hermes-init; scanned
+// services find them on their PATH, as under s6-overlay.
+const CommandDir = "/command"
+
+// ServiceDir is what a scan found in one service directory.
+type ServiceDir struct {
+	Name   string // its name in the scan directory
+	Path   string // absolute, as found in the scan directory (maybe a symlink)
+	Down   bool   // ./down exists: the service is not started when picked up
+	Finish bool   // ./finish exists
+	// TimeoutKill is timeout-kill: SIGKILL that long after a down's SIGTERM;
+	// 0 (no file, 0 or an invalid value) never kills, as in s6.
+	TimeoutKill time.Duration
+	// TimeoutFinish is timeout-finish (default 5 s); unlimited for 0.
+	TimeoutFinish time.Duration
+	// UID and GID run the service. The scan directory is writable by the
+	// gateway user (the Hermes CLI registers slots as uid 10000), so a
+	// service runs as the owner of its directory entry, or of ./run, when
+	// that is not root: creating a directory there never buys more
+	// privilege than its creator has. -1: hermes-init's own (root).
+	UID, GID int
+}
+
+// ReadScanDir lists the service directories of scandir as s6-svscan's
+// scanner does: every entry that is a directory (or a symlink to one) and
+// does not start with a dot. Entries without a run file, or whose name the
+// control socket cannot carry, are left out with a warning.
+func ReadScanDir(scandir string) ([]ServiceDir, []string, error) {
+	entries, err := os.ReadDir(scandir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read scan directory %s: %w", scandir, err)
+	}
+	var dirs []ServiceDir
+	var warnings []string
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		d, err := readServiceDir(scandir, name)
+		switch {
+		case errors.Is(err, errNotServiceDir):
+		case err != nil:
+			warnings = append(warnings, fmt.Sprintf("scan: %s: %v; not supervised", filepath.Join(scandir, name), err))
+		default:
+			dirs = append(dirs, d)
+		}
+	}
+	sort.Slice(dirs, func(i, j int) bool { return dirs[i].Name < dirs[j].Name })
+	return dirs, warnings, nil
+}
+
+var errNotServiceDir = errors.New("not a directory")
+
+func readServiceDir(scandir, name string) (ServiceDir, error) {
+	p := filepath.Join(scandir, name)
+	d := ServiceDir{Name: name, Path: p, UID: -1, GID: -1, TimeoutFinish: DefaultFinishTimeout}
+	lfi, err := os.Lstat(p)
+	if err != nil {
+		return d, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil || !fi.IsDir() {
+		return d, errNotServiceDir
+	}
+	if !validName(name) {
+		return d, fmt.Errorf("name %q is longer than %d bytes or holds a space, a control character or a slash", name, maxNameLen)
+	}
+	run, err := os.Stat(filepath.Join(p, runFile))
+	if err != nil {
+		return d, fmt.Errorf("no %s file: %w", runFile, unwrapPath(err))
+	}
+	d.UID, d.GID = owner(lfi)
+	if d.UID < 0 {
+		d.UID, d.GID = owner(run)
+	}
+	if _, err := os.Stat(filepath.Join(p, downFile)); err == nil {
+		d.Down = true
+	}
+	if fi, err := os.Stat(filepath.Join(p, finishFile)); err == nil && !fi.IsDir() {
+		d.Finish = true
+	}
+	if ms, ok := readMillis(filepath.Join(p, timeoutKillFile)); ok {
+		d.TimeoutKill = time.Duration(ms) * time.Millisecond
+	}
+	if ms, ok := readMillis(filepath.Join(p, timeoutFinishFile)); ok {
+		d.TimeoutFinish = time.Duration(ms) * time.Millisecond
+		if ms == 0 {
+			d.TimeoutFinish = unlimited
+		}
+	}
+	return d, nil
+}
+
+// owner is fi's owner, or -1, -1 for root.
+func owner(fi os.FileInfo) (int, int) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Uid == 0 {
+		return -1, -1
+	}
+	return int(st.Uid), int(st.Gid)
+}
+
+// readMillis reads a file holding one unsigned number of milliseconds, as
+// s6-supervise reads timeout-kill and timeout-finish; ok is false when the
+// file is missing or invalid.
+func readMillis(path string) (uint64, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	ms, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32)
+	return ms, err == nil
+}
+
+func validName(name string) bool {
+	if name == "" || len(name) > maxNameLen {
+		return false
+	}
+	for _, r := range name {
+		if r == '/' || r == unicode.ReplacementChar || !unicode.IsGraphic(r) || unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Spec is the service s6-supervise would run for d: ./run with the
+// directory's name as its argument and the directory as its working
+// directory; ./finish after each exit (exit 125 keeps it down), or, without
+// one, a restart after any exit; timeout-kill and timeout-finish. env is the
+// environment of the supervision tree (hermes-init's), to which CommandDir
+// is prepended on PATH.
+func (d ServiceDir) Spec(env []string) supervisor.ServiceSpec {
+	spec := supervisor.ServiceSpec{
+		Name: d.Name, Argv: []string{filepath.Join(d.Path, runFile), d.Name},
+		Env: withCommandDir(env), Dir: d.Path,
+		Autostart: !d.Down, AlwaysRestart: !d.Finish,
+		FinishTimeout: d.TimeoutFinish,
+		StopTimeout:   -1, // timeout-kill absent or 0: never SIGKILL
+		Source:        "scandir",
+	}
+	if d.TimeoutKill > 0 {
+		spec.StopTimeout = d.TimeoutKill
+	}
+	if d.Finish {
+		spec.Finish = []string{filepath.Join(d.Path, finishFile)}
+	}
+	if d.UID >= 0 && os.Geteuid() == 0 {
+		spec.Cred = &syscall.Credential{Uid: uint32(d.UID), Gid: uint32(d.GID), Groups: []uint32{uint32(d.GID)}}
+	}
+	return spec
+}
+
+// withCommandDir puts CommandDir first on env's PATH when it exists.
+func withCommandDir(env []string) []string {
+	if fi, err := os.Stat(CommandDir); err != nil || !fi.IsDir() {
+		return env
+	}
+	out := make([]string, 0, len(env)+1)
+	found := false
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			found = true
+			if !strings.HasPrefix(v+":", CommandDir+":") {
+				kv = "PATH=" + CommandDir + ":" + v
+			}
+		}
+		out = append(out, kv)
+	}
+	if !found {
+		out = append(out, "PATH="+CommandDir+":/usr/local/bin:/usr/bin:/bin")
+	}
+	return out
+}
