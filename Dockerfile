@@ -39,7 +39,12 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["hermes-init", "ctl", "health"]
 
-# Services-only mode: no main command; the gateway slots of the volume's
+# Without a command, services-only mode: the gateway slots of the volume's
 # profiles are the services, and the container lives until it is stopped.
-ENTRYPOINT ["hermes-init"]
+# The "--" lets upstream's container commands through unchanged: "gateway run"
+# (compose's command in the Hermes repository) is the legacy form the default
+# slot supervises instead; "hermes dashboard" makes a dashboard container that
+# reconciles no gateways; anything else is a main command whose exit ends the
+# container. hermes-init's flags are all HERMES_INIT_* variables too.
+ENTRYPOINT ["hermes-init", "--"]
 CMD []

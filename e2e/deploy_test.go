@@ -86,6 +86,9 @@ type deployment struct {
 	volume      string   // the named volume on /opt/data
 	helper      string   // a created, never started container on the volume, for docker cp
 	id          string   // the current container
+	// command is the container's command (docker run deployments): what
+	// follows the image's ENTRYPOINT ["hermes-init", "--"].
+	command []string
 }
 
 var deployments atomic.Int64
@@ -168,7 +171,7 @@ func (d *deployment) up() {
 		if d.helper == "" {
 			must(d.t, "docker", "volume", "create", "--label", label+"="+runID, d.volume)
 		}
-		must(d.t, "docker", append(append([]string{"run", "-d"}, d.run...), image)...)
+		d.dockerRun()
 	}
 	d.refresh()
 }
@@ -184,11 +187,18 @@ func (d *deployment) recreate() time.Duration {
 	} else {
 		must(d.t, "docker", "stop", d.name)
 		must(d.t, "docker", "rm", d.name)
-		must(d.t, "docker", append(append([]string{"run", "-d"}, d.run...), image)...)
+		d.dockerRun()
 	}
 	took := time.Since(start)
 	d.refresh()
 	return took
+}
+
+// dockerRun starts the container of a docker run deployment.
+func (d *deployment) dockerRun() {
+	d.t.Helper()
+	args := append(append(append([]string{"run", "-d"}, d.run...), image), d.command...)
+	must(d.t, "docker", args...)
 }
 
 // restart restarts the same container (compose restart, docker restart).

@@ -28,9 +28,9 @@ func TestImage(t *testing.T) {
 	is.NoErr(json.Unmarshal([]byte(must(t, "docker", "image", "inspect", image)), &imgs))
 	is.Equal(len(imgs), 1)
 	c := imgs[0].Config
-	is.Equal(c.Entrypoint, []string{"hermes-init"}) // hermes-init is PID 1
-	is.Equal(len(c.Cmd), 0)                         // services-only mode
-	is.Equal(c.User, "")                            // root: hermes-init drops to 10000 for the gateways
+	is.Equal(c.Entrypoint, []string{"hermes-init", "--"}) // hermes-init is PID 1; the command is its main command
+	is.Equal(len(c.Cmd), 0)                               // none: services-only mode
+	is.Equal(c.User, "")                                  // root: hermes-init drops to 10000 for the gateways
 	is.Equal(c.StopSignal, "SIGTERM")
 	_, vol := c.Volumes["/opt/data"]
 	is.True(vol) // VOLUME /opt/data
@@ -50,7 +50,7 @@ func checkUsers(t *testing.T, d *deployment) {
 		f := strings.Fields(line)
 		switch {
 		case len(f) < 4:
-		case f[3] == "hermes-init":
+		case strings.Join(f[3:], " ") == "hermes-init --": // PID 1, not a ctl health of the HEALTHCHECK
 			is.Equal(f[1]+":"+f[2], "0:0") // PID 1 is root
 			seen++
 		case strings.HasPrefix(strings.Join(f[3:], " "), "hermes gateway run"):
