@@ -36,12 +36,18 @@ var errFailed = errors.New("permanent failure")
 func (s service) waitFor(ctx context.Context, mode byte) error {
 	start := time.Now()
 	st0, err := s.status(ctx)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if err != nil {
 		return err
 	}
 	sawDown := st0.Pid <= 0
 	for {
 		st, err := s.status(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
 			return err
 		}
