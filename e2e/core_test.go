@@ -29,6 +29,8 @@ var coreChecks = []coreCheck{
 	{name: "docker-stop-kill", run: checkDockerStopKill,
 		env: []string{"STUB_IGNORE_TERM=1", "STUB_TOOLS=setsid-ignoreterm", "STUB_TOOL_COUNT=3", "STUB_LEAVE_TOOLS=1"}},
 	{name: "orphan-storm", bare: true, run: checkOrphanStorm},
+	{name: "restart-tools", bare: true, run: checkRestartTools,
+		env: []string{"STUB_TOOLS=setsid", "STUB_LEAVE_TOOLS=1"}},
 	{name: "profile", run: checkProfile},
 }
 
@@ -259,6 +261,41 @@ func checkOrphanStorm(t *testing.T, d *deployment) {
 	_, after := d.waitSlot(defaultSlot, "up")
 	is.Equal(after.Pid, before.Pid) // the same gateway
 	t.Logf("orphan storm (%s): at most %d zombies seen at once, none left", d.mode.name, most)
+}
+
+// checkRestartTools: a gateway restart (ctl restart) kills the setsid tool
+// the old gateway left behind before the new one starts (#37454), so that
+// only the new gateway's tool runs afterwards.
+func checkRestartTools(t *testing.T, d *deployment) {
+	if d.mode.cgroups == "none" {
+		// Without a cgroup, a setsid'd leftover is found by its
+		// HERMES_INIT_SERVICE environment tag only, and Docker's default
+		// capabilities (no CAP_SYS_PTRACE) do not let root read
+		// /proc/PID/environ of the gateway user's processes: the tool
+		// survives the restart (supervisor/cgroup/untracked.go, hasTag).
+		t.Skip("known hermes-init bug: in cgroup mode none the setsid tool of a restarted gateway leaks (unreadable environment tag without CAP_SYS_PTRACE)")
+	}
+	is := is.New(t)
+	d.up()
+	_, before := d.waitSlot(defaultSlot, "up")
+	d.waitTools("__tool setsid", 1)
+	r := d.exec("hermes-init", "ctl", "restart", "default")
+	is.NoErr(r.err)
+	_, after := d.waitSlot(defaultSlot, "up")
+	is.True(after.Pid != before.Pid) // a new gateway
+	poll(t, upLimit, "the new gateway's tool", func() (bool, string) {
+		log, _ := d.readFile(gateway.SlotLogsDir + "/default/current")
+		return strings.Count(string(log), "tool kind=setsid ") == 2, string(log)
+	})
+	ps, err := d.top()
+	is.NoErr(err)
+	tools := 0
+	for _, p := range ps {
+		if strings.Contains(p.args, "__tool setsid") {
+			tools++
+		}
+	}
+	is.Equal(tools, 1) // only the new gateway's tool runs: the old one was killed
 }
 
 // checkProfile: a profile directory created on the volume becomes a slot
