@@ -17,7 +17,7 @@ import (
 // (grace) and compose.yaml (stop_grace_period).
 const (
 	grace           = 8 * time.Second
-	stopGracePeriod = 20 * time.Second
+	stopGracePeriod = 25 * time.Second
 	// stopMargin is what a stop may take beyond hermes-init's own time: the
 	// docker client, the daemon, containerd, on a loaded 2-core machine.
 	stopMargin = 3 * time.Second
