@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/hermes-init/hermes-init/supervisor/config"
 )
 
 // DefaultEnvDir is where with-contenv reads the container environment, as in
@@ -103,6 +105,22 @@ func ReadEnvdir(dir string, env []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// envDirOf is the envdir hermes-init writes, as its configuration says
+// (HERMES_INIT_CONFIG or the default file, then HERMES_INIT_S6_ENVDIR); a
+// configuration that cannot be read leaves the default.
+func envDirOf(environ []string) string {
+	path, explicit := config.DefaultPath, false
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, config.EnvConfig+"="); ok && v != "" {
+			path, explicit = v, true
+		}
+	}
+	if cfg, err := config.Load(path, explicit, environ); err == nil {
+		return cfg.S6.EnvDir
+	}
+	return DefaultEnvDir
 }
 
 // runWithContenv is with-contenv PROG...: PROG runs with the container

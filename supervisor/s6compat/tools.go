@@ -50,7 +50,7 @@ func RunTool(name string, args []string, o IO) int {
 	case "s6-setuidgid":
 		return runSetuidgid(args, o)
 	case "with-contenv":
-		return runWithContenv(args, o, DefaultEnvDir)
+		return runWithContenv(args, o, envDirOf(o.Environ))
 	case "s6-log":
 		return runLog(args, o)
 	}

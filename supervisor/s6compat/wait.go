@@ -36,8 +36,8 @@ var errFailed = errors.New("permanent failure")
 func (s service) waitFor(ctx context.Context, mode byte) error {
 	start := time.Now()
 	st0, err := s.status(ctx)
-	if ctx.Err() != nil {
-		return ctx.Err()
+	if expired(ctx) {
+		return context.DeadlineExceeded
 	}
 	if err != nil {
 		return err
@@ -45,8 +45,8 @@ func (s service) waitFor(ctx context.Context, mode byte) error {
 	sawDown := st0.Pid <= 0
 	for {
 		st, err := s.status(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if expired(ctx) {
+			return context.DeadlineExceeded
 		}
 		if err != nil {
 			return err
@@ -99,13 +99,25 @@ func (s service) waitUpSlice(ctx context.Context) error {
 	if d <= 0 {
 		return context.DeadlineExceeded
 	}
-	sctx, cancel := context.WithTimeout(ctx, d+time.Second)
+	// hermes-init answers "timeout" after d; the connection must outlive
+	// that answer, so it does not take ctx's deadline.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d+time.Second)
 	defer cancel()
 	_, err := s.do(sctx, control.Request{Op: control.OpWait, State: control.WantUp, TimeoutMillis: max(d.Milliseconds(), 1)})
-	if err != nil && ctx.Err() != nil {
-		return ctx.Err()
+	if err != nil && expired(ctx) {
+		return context.DeadlineExceeded
 	}
 	return err
+}
+
+// expired: ctx is done, or its deadline has passed (a connection deadline
+// taken from it may fire a moment before ctx itself is marked done).
+func expired(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // failedSince: the service is down and will stay down by itself, after
