@@ -205,7 +205,13 @@ func (sup *Supervisor) Scan(ctx context.Context, prune bool) (control.Status, er
 	listed := map[string]bool{}
 	for _, spec := range specs {
 		listed[spec.Name] = true
-		if sup.get(spec.Name) == nil {
+		old := sup.get(spec.Name)
+		if old != nil && old.spec.Source == "scandir" && old.spec.ID != "" && spec.ID != "" && old.spec.ID != spec.ID {
+			sup.log.Infof("scan: %s was re-created: replacing the service", spec.Name)
+			sup.drop(old)
+			old = nil
+		}
+		if old == nil {
 			sup.log.Infof("scan: new service %s (autostart %v)", spec.Name, spec.Autostart)
 			sup.add(spec)
 		}

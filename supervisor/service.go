@@ -50,6 +50,10 @@ type ServiceSpec struct {
 	// Source says where the service came from ("plan", "config", "scandir"),
 	// so that a rescan only drops services of its own kind.
 	Source string
+	// ID identifies what the spec was made from (a service directory's
+	// device and inode): a scan that finds the same name with another ID
+	// replaces the service, as s6-svscan does for a re-created directory.
+	ID string
 }
 
 // Service runs one ServiceSpec: a goroutine owns its state and process and
