@@ -54,12 +54,14 @@ func s6Boot(cfg *config.Config, specs []supervisor.ServiceSpec, rescan func() ([
 			}
 			specs[i].Source = "scandir"
 			if _, err := os.Lstat(filepath.Join(s6.ScanDir, specs[i].Name)); err == nil {
+				specs[i].ID = s6compat.DirID(filepath.Join(s6.ScanDir, specs[i].Name))
 				continue // already there: the same service
 			}
 			slot := s6compat.Slot{Profile: specs[i].Profile, Down: !specs[i].Autostart}
 			if err := s6compat.WriteSlotDir(s6.ScanDir, slot, owner); err != nil {
 				log.Warnf("s6: %v", err)
 			}
+			specs[i].ID = s6compat.DirID(filepath.Join(s6.ScanDir, specs[i].Name))
 		}
 	}
 	publish(specs)
@@ -132,6 +134,6 @@ func adoptGateway(cfg *config.Config, d s6compat.ServiceDir, log *supervisor.Log
 		}
 	}
 	spec := gatewaySpec(cfg, home, boot.Slot{Profile: profile, Dir: dir, Autostart: !d.Down}, log)
-	spec.Source = "scandir"
+	spec.Source, spec.ID = "scandir", d.ID
 	return spec, true
 }

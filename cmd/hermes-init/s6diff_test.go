@@ -720,4 +720,23 @@ func TestS6PoseAndGatewaySlots(t *testing.T) {
 	if out, _ := tool("s6-svstat", "-o", "up,wantedup", filepath.Join(scan, "gateway-work")); out != "false false" {
 		t.Fatalf("after s6-svc -d: %q", out)
 	}
+	// profile delete, then create again under the same name, without a
+	// pruning scan in between: the new directory is a new service that starts
+	// (its inode differs), as under s6-svscan.
+	if err := os.RemoveAll(filepath.Join(scan, "gateway-work")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(scan, "gateway-work"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(scan, "gateway-work", "run"), []byte("#!/bin/sh\nexit 99\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := tool("s6-svscanctl", "-a", scan); code != 0 {
+		t.Fatalf("s6-svscanctl -a after re-creating gateway-work: %q (%d)", out, code)
+	}
+	again := h.waitSlot("gateway-work", "up", 10*time.Second)
+	if again.Pid == st.Pid {
+		t.Fatalf("re-created gateway-work still runs the old pid %d", st.Pid)
+	}
 }

@@ -55,6 +55,18 @@ type ServiceDir struct {
 	// that is not root: creating a directory there never buys more
 	// privilege than its creator has. -1: hermes-init's own (root).
 	UID, GID int
+	// ID is the directory's device and inode: a directory deleted and made
+	// again under the same name is another service (ServiceSpec.ID).
+	ID string
+}
+
+// DirID returns the device:inode identity of the directory at path, or "".
+func DirID(path string) string {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d", st.Dev, st.Ino)
 }
 
 // ReadScanDir lists the service directories of scandir as s6-svscan's
@@ -106,6 +118,7 @@ func readServiceDir(scandir, name string) (ServiceDir, error) {
 	if err != nil {
 		return d, fmt.Errorf("no %s file: %w", runFile, unwrapPath(err))
 	}
+	d.ID = DirID(p)
 	d.UID, d.GID = owner(lfi)
 	if d.UID < 0 {
 		d.UID, d.GID = owner(run)
@@ -175,6 +188,7 @@ func (d ServiceDir) Spec(env []string) supervisor.ServiceSpec {
 		FinishTimeout: d.TimeoutFinish,
 		StopTimeout:   -1, // timeout-kill absent or 0: never SIGKILL
 		Source:        "scandir",
+		ID:            d.ID,
 	}
 	if d.TimeoutKill > 0 {
 		spec.StopTimeout = d.TimeoutKill
