@@ -53,6 +53,8 @@ type ServiceSpec struct {
 	// ID identifies what the spec was made from (a service directory's
 	// device and inode): a scan that finds the same name with another ID
 	// replaces the service, as s6-svscan does for a re-created directory.
+	// Like s6's, the check misses a directory re-created on the same inode
+	// (file systems reuse them at once): the Hermes CLI prunes with -an first.
 	ID string
 }
 

@@ -720,11 +720,16 @@ func TestS6PoseAndGatewaySlots(t *testing.T) {
 	if out, _ := tool("s6-svstat", "-o", "up,wantedup", filepath.Join(scan, "gateway-work")); out != "false false" {
 		t.Fatalf("after s6-svc -d: %q", out)
 	}
-	// profile delete, then create again under the same name, without a
-	// pruning scan in between: the new directory is a new service that starts
-	// (its inode differs), as under s6-svscan.
+	// profile delete (rm, s6-svscanctl -an), then create again under the same
+	// name: the new directory is a new service, started.
 	if err := os.RemoveAll(filepath.Join(scan, "gateway-work")); err != nil {
 		t.Fatal(err)
+	}
+	if out, code := tool("s6-svscanctl", "-an", scan); code != 0 {
+		t.Fatalf("s6-svscanctl -an: %q (%d)", out, code)
+	}
+	if _, ok := h.status()["gateway-work"]; ok {
+		t.Fatal("gateway-work still supervised after its directory was removed and -an")
 	}
 	if err := os.MkdirAll(filepath.Join(scan, "gateway-work"), 0o755); err != nil {
 		t.Fatal(err)
