@@ -29,7 +29,7 @@ import (
 // s6-svscanctl -an drops them, as under s6 (hermes profile delete); a
 // gateway-<profile> directory the Hermes CLI registers at runtime for an
 // existing profile becomes that profile's slot, run with the configured
-// gateway command (see README-s6.md for why). It returns the specs, the
+// gateway command (see README.md ("s6 compatibility") for why). It returns the specs, the
 // SIGHUP rescan and the scan of s6-svscanctl -a.
 func s6Boot(cfg *config.Config, specs []supervisor.ServiceSpec, rescan func() ([]supervisor.ServiceSpec, error), log *supervisor.Logger) ([]supervisor.ServiceSpec, func() ([]supervisor.ServiceSpec, error), func() ([]supervisor.ServiceSpec, error)) {
 	s6 := cfg.S6

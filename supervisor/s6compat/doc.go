@@ -29,6 +29,6 @@
 // wrong usage or nothing supervising the directory, 102 (s6-svwait) the
 // supervisor went away, 111 a system call or the control request failed;
 // s6-svwait -u exits with the number of services that failed for good.
-// README-s6.md maps every option to what hermes-init does and lists what is
+// README.md ("s6 compatibility") maps every option to what hermes-init does and lists what is
 // left out.
 package s6compat

@@ -126,7 +126,7 @@ func (s service) command(ctx context.Context, o IO, c byte) error {
 		return s.onceAtMost(ctx)
 	case 'x':
 		// hermes-init's supervision of a service never exits: nothing to do
-		// (README-s6.md).
+		// (README.md ("s6 compatibility")).
 		return nil
 	}
 	return nil
