@@ -80,24 +80,52 @@ func inspectContainer(t *testing.T, id string) container {
 }
 
 // readFile reads a file of the volume (a path below /opt/data) with docker
-// cp from the helper container; false when it does not exist.
+// cp from the helper container; false when it does not exist, or could not
+// be read (see volumeFile).
 func (d *deployment) readFile(rel string) ([]byte, bool) {
+	b, ok, err := d.volumeFile(rel)
+	return b, ok && err == nil
+}
+
+// volumeFile reads a file of the volume. docker cp stats a file before it
+// copies it, so a file replaced in between (the gateway rewrites its state
+// file by rename) can come out as a broken archive: such reads are retried.
+func (d *deployment) volumeFile(rel string) ([]byte, bool, error) {
 	if d.helper == "" {
-		return nil, false
+		return nil, false, nil
 	}
-	r := docker("cp", d.helper+":"+path.Join("/opt/data", rel), "-")
-	if r.err != nil {
-		return nil, false
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if attempt > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+		r := docker("cp", d.helper+":"+path.Join("/opt/data", rel), "-")
+		if r.err != nil {
+			if strings.Contains(r.stderr, "Could not find the file") {
+				return nil, false, nil
+			}
+			err = fmt.Errorf("docker cp %s: %v: %s", rel, r.err, strings.TrimSpace(r.stderr))
+			continue
+		}
+		var b []byte
+		if b, err = untarFile(r.stdout); err == nil {
+			return b, true, nil
+		}
+		err = fmt.Errorf("docker cp %s: %w", rel, err)
 	}
-	tr := tar.NewReader(strings.NewReader(r.stdout))
+	return nil, false, err
+}
+
+// untarFile returns the content of the one regular file of a tar archive.
+func untarFile(archive string) ([]byte, error) {
+	tr := tar.NewReader(strings.NewReader(archive))
 	for {
 		h, err := tr.Next()
 		if err != nil {
-			return nil, false
+			return nil, fmt.Errorf("no regular file in the archive: %w", err)
 		}
 		if h.Typeflag == tar.TypeReg {
-			b, err := io.ReadAll(tr)
-			return b, err == nil
+			return io.ReadAll(tr)
 		}
 	}
 }
@@ -105,7 +133,10 @@ func (d *deployment) readFile(rel string) ([]byte, bool) {
 // mustRead reads a file of the volume that must exist.
 func (d *deployment) mustRead(rel string) string {
 	d.t.Helper()
-	b, ok := d.readFile(rel)
+	b, ok, err := d.volumeFile(rel)
+	if err != nil {
+		d.t.Fatal(err)
+	}
 	if !ok {
 		d.t.Fatalf("/opt/data/%s: not found on the volume", rel)
 	}
@@ -115,7 +146,10 @@ func (d *deployment) mustRead(rel string) string {
 // jsonFile reads a JSON object file of the volume; nil when missing.
 func (d *deployment) jsonFile(rel string) map[string]any {
 	d.t.Helper()
-	b, ok := d.readFile(rel)
+	b, ok, err := d.volumeFile(rel)
+	if err != nil {
+		d.t.Fatal(err)
+	}
 	if !ok {
 		return nil
 	}
