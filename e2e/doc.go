@@ -20,7 +20,7 @@
 // nothing is left behind even after a failure. A failing test prints the
 // container's logs, `hermes-init ctl status` and the gateway's log file.
 //
-// Two ways of running the service, each with the same core checks:
+// Three ways of running the service, with the same core checks (TestCore):
 //
 //   - readonly: compose.yaml + compose.readonly-cgroup.yaml, Docker's
 //     read-only cgroup mount, so hermes-init runs in its fallback mode
@@ -29,7 +29,9 @@
 //     private (cgroup v2 hosts); on a cgroup v1 host, where Compose v1 has no
 //     key for a private cgroup namespace, the same settings through `docker
 //     run --cgroupns=private` (a recreate is then stop, rm, run, as compose
-//     does it). hermes-init makes the cgroup mounts writable (cgroup_mount).
+//     does it). hermes-init makes the cgroup mounts writable (cgroup_mount);
+//   - bare: `docker run IMAGE` with Docker's defaults for everything (the
+//     main checks only).
 //
 // The waits poll with deadlines: the engine is slow on small machines.
 package e2e
