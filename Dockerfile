@@ -22,6 +22,10 @@ COPY --chown=10000:10000 rootfs/opt/data/ /opt/data/
 
 COPY bin/hermes-init /usr/local/bin/hermes-init
 COPY bin/stub-gateway /usr/local/bin/hermes
+# s6 compatibility ([s6] compat in image.toml): /command/s6-svc, s6-svstat,
+# s6-svwait, s6-svscanctl, s6-setuidgid, with-contenv and s6-log are symlinks
+# to hermes-init, which the Hermes CLI runs by these absolute paths.
+COPY rootfs/command/ /command/
 
 ENV PATH=/usr/local/bin \
     HERMES_HOME=/opt/data \
