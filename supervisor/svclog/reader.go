@@ -32,9 +32,20 @@ const (
 // cost a fifth of a CPU in wake-ups, gathering or not. Waiting in poll(2)
 // instead holds a P in a syscall until sysmon retakes it, which starved the
 // writers into drops.
-func (s *Sink) read(fd int) {
+func (s *Sink) read(fd int, prev <-chan struct{}, done chan<- struct{}) {
 	defer s.readers.Done()
+	defer close(done)
 	defer unix.Close(fd)
+	if prev != nil {
+		// Bounded: a leftover of the previous run may hold its pipe open;
+		// meanwhile this run's output waits in its own pipe.
+		t := time.NewTimer(readerWait)
+		select {
+		case <-prev:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	buf := make([]byte, readSize)
 	sp := splitter{max: s.maxLine}
 	left := pipeSize // what we still read once Close has given up waiting

@@ -75,6 +75,7 @@ type Sink struct {
 
 	mu       sync.Mutex
 	closed   bool
+	lastRead chan struct{} // closed when the newest pipe's reader has ended
 	readers  sync.WaitGroup
 	waits    map[*os.File]struct{} // readers waiting for data (reader.go)
 	stopping atomic.Bool           // Close gave up waiting for EOF
@@ -193,8 +194,12 @@ func (s *Sink) Pipe() (w *os.File, err error) {
 	// Best effort: a smaller pipe only means less slack (fs.pipe-max-size
 	// and pipe-user-pages-soft may refuse it).
 	_, _ = unix.FcntlInt(uintptr(p[0]), unix.F_SETPIPE_SZ, pipeSize)
+	// The reader of a new life waits for the previous life's reader, so that
+	// the tail of one run never comes after the head of the next.
+	prev, done := s.lastRead, make(chan struct{})
+	s.lastRead = done
 	s.readers.Add(1)
-	go s.read(p[0])
+	go s.read(p[0], prev, done)
 	return os.NewFile(uintptr(p[1]), "|1"), nil
 }
 
