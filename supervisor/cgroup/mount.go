@@ -31,7 +31,7 @@ func prepareMounts(o Options, mounts []mount) (string, error) {
 		return "", err
 	}
 	if !private {
-		return "", errors.New("not in a private cgroup namespace (compose: cgroup: private; docker run --cgroupns=private)")
+		return "", errors.New("not in a private cgroup namespace (docker run --cgroupns=private; Compose v2: cgroup: private; Docker's default on cgroup v2 hosts)")
 	}
 	var did []string
 	hasV2 := false

@@ -2,9 +2,14 @@ package cgroup
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // procInfo is what ModeNone needs to know of a process.
@@ -101,9 +106,57 @@ func descends(procs map[int]procInfo, pid, ancestor int) bool {
 
 // hasTag reports whether the initial environment of pid holds tag.
 func hasTag(pid int, tag []byte) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	b, err := readEnviron(pid)
 	if err != nil {
 		return false
 	}
 	return bytes.HasPrefix(b, tag) || bytes.Contains(b, append([]byte{0}, tag...))
+}
+
+// readEnviron reads /proc/PID/environ. Docker drops CAP_SYS_PTRACE, and then
+// root may not read the environment of another user's process: the kernel
+// checks ptrace read access against the file-system ids (PTRACE_MODE_FSCREDS).
+// So on EACCES it reads again as the process's owner, switching this thread's
+// fsuid and fsgid for the one read.
+func readEnviron(pid int) ([]byte, error) {
+	file := "/proc/" + strconv.Itoa(pid) + "/environ"
+	b, err := os.ReadFile(file)
+	if !errors.Is(err, fs.ErrPermission) {
+		return b, err
+	}
+	uid, gid, ok := procOwner(pid)
+	if !ok {
+		return nil, err
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	oldUID, _, _ := unix.RawSyscall(unix.SYS_SETFSUID, uintptr(uid), 0, 0)
+	oldGID, _, _ := unix.RawSyscall(unix.SYS_SETFSGID, uintptr(gid), 0, 0)
+	defer func() {
+		unix.RawSyscall(unix.SYS_SETFSGID, oldGID, 0, 0)
+		unix.RawSyscall(unix.SYS_SETFSUID, oldUID, 0, 0)
+	}()
+	return os.ReadFile(file)
+}
+
+// procOwner returns the real uid and gid of pid (/proc/PID/status).
+func procOwner(pid int) (uid, gid int, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0, false
+	}
+	uid, gid = -1, -1
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "Uid:":
+			uid, _ = strconv.Atoi(f[1])
+		case "Gid:":
+			gid, _ = strconv.Atoi(f[1])
+		}
+	}
+	return uid, gid, uid >= 0 && gid >= 0
 }
