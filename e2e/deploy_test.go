@@ -67,7 +67,7 @@ var writableRunFlags = []string{
 	"--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp",
 	"--stop-timeout", fmt.Sprint(int(stopGracePeriod.Seconds())),
 	"--restart", "unless-stopped",
-	"--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE", "--cgroupns", "private",
+	"--cap-add", "SYS_ADMIN", "--cgroupns", "private",
 	"-e", "HERMES_GATEWAY_BOOTSTRAP_STATE=running",
 	"-e", "HERMES_INIT_CGROUP_MOUNT=1",
 }
