@@ -64,10 +64,14 @@ func (t *Tree) NewGroup(name string, lim Limits) (*Group, error) {
 		}
 		g.fd = fd
 	}
-	for h, parent := range t.v1 {
+	for _, h := range []string{"pids", "freezer", "memory"} {
 		if t.mode == ModeHybrid && !lim.needs(h) {
 			// The v2 tree already tracks the service; joining a v1 hierarchy
 			// costs a helper exec per start, so only do it for a limit.
+			continue
+		}
+		parent := t.v1Parent(h)
+		if parent == "" {
 			continue
 		}
 		dir := filepath.Join(parent, name)

@@ -77,10 +77,11 @@ type Options struct {
 type Tree struct {
 	mode    Mode
 	reason  string
-	v2      string            // parent directory of the service cgroups (v2 or hybrid)
-	v1      map[string]string // v1 hierarchy ("pids", "freezer", "memory") -> parent directory
-	enabled []string          // v2 controllers delegated to services
-	created []string          // directories Setup made, removed by Close (deepest last)
+	v2      string                            // parent directory of the service cgroups (v2 or hybrid)
+	v1      map[string]string                 // v1 hierarchy ("pids", "freezer", "memory") -> parent directory
+	enabled []string                          // v2 controllers delegated to services
+	created []string                          // directories Setup made, removed by Close (deepest last)
+	lazyV1  map[string]func() (string, error) // ModeHybrid: v1 parents made on first need
 	warnf   func(string, ...any)
 	self    int
 }
@@ -307,7 +308,11 @@ func (t *Tree) offered(dir string, want []string) []string {
 }
 
 // setupV1 prepares a parent directory in each writable v1 hierarchy asked for.
+// In ModeHybrid the v1 hierarchies only serve limits, so their directories are
+// made when a service first needs one (v1Parent): a run without limits leaves
+// the host's v1 trees untouched.
 func (t *Tree) setupV1(o Options, mounts []mount, paths map[string]string, hierarchies []string) {
+	t.lazyV1 = map[string]func() (string, error){}
 	for _, h := range hierarchies {
 		cgPath, ok := paths[h]
 		if !ok {
@@ -321,24 +326,49 @@ func (t *Tree) setupV1(o Options, mounts []mount, paths map[string]string, hiera
 			if !ok || unix.Access(own, unix.W_OK) != nil {
 				continue
 			}
-			var dir string
-			var err error
-			switch {
-			case o.Root != "":
-				dir, err = t.ensureDir(m.point, o.Root)
-			case cgPath == "/" && o.PID1 && exists(filepath.Join(own, "notify_on_release")) && !exists(filepath.Join(own, "release_agent")):
-				dir = own // root of a cgroup namespace (release_agent exists only at the real root)
-			default:
-				dir, err = t.mkdirUnique(filepath.Join(own, "hermes-init."+strconv.Itoa(t.self)))
+			point := m.point
+			parent := func() (string, error) {
+				switch {
+				case o.Root != "":
+					return t.ensureDir(point, o.Root)
+				case cgPath == "/" && o.PID1 && exists(filepath.Join(own, "notify_on_release")) && !exists(filepath.Join(own, "release_agent")):
+					return own, nil // root of a cgroup namespace (release_agent exists only at the real root)
+				}
+				return t.mkdirUnique(filepath.Join(own, "hermes-init."+strconv.Itoa(t.self)))
 			}
+			if t.mode == ModeHybrid {
+				t.lazyV1[h] = parent
+				break
+			}
+			dir, err := parent()
 			if err != nil {
 				t.warnf("cgroup v1 %s hierarchy unusable: %v", h, err)
-				continue
+				break
 			}
 			t.v1[h] = dir
 			break
 		}
 	}
+}
+
+// v1Parent returns the parent directory of services in v1 hierarchy h,
+// making it on first use in ModeHybrid; "" when h is not available.
+func (t *Tree) v1Parent(h string) string {
+	if d := t.v1[h]; d != "" {
+		return d
+	}
+	create, ok := t.lazyV1[h]
+	if !ok {
+		return ""
+	}
+	delete(t.lazyV1, h) // one attempt: a failure is reported once
+	dir, err := create()
+	if err != nil {
+		t.warnf("cgroup v1 %s hierarchy unusable: %v", h, err)
+		return ""
+	}
+	t.v1[h] = dir
+	return dir
 }
 
 func (t *Tree) describeV1() string {
