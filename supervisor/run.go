@@ -229,7 +229,7 @@ func (in *Init) cleanup(group *cgroup.Group, stopDeadline time.Time) {
 		in.log.Debugf("main command left %d processes: SIGTERM, %s grace", n, grace)
 		if !in.waitEmpty(group, grace) {
 			pids, _ := group.Pids()
-			in.log.Warnf("%d leftover processes of the main command ignored SIGTERM for %s: killing %v", len(pids), grace, pids)
+			in.log.Warnf("%d leftover processes of the main command ignored SIGTERM for %s: killing %s", len(pids), grace, pidList(pids))
 			if err := group.Kill(); err != nil {
 				in.log.Warnf("kill %s: %v", describe(group), err)
 			}

@@ -77,6 +77,7 @@ type Service struct {
 	timer      *time.Timer
 	timerC     <-chan time.Time
 	started    time.Time
+	stopAt     time.Time // when the current stop's grace ends (zero: never)
 	fastDeaths int
 	restarts   int
 	spawns     int
@@ -248,7 +249,9 @@ func (s *Service) do(e Effect) {
 	case DoSignalStop:
 		s.signal(syscall.SIGTERM)
 		s.signal(syscall.SIGCONT) // a stopped group must see it
+		s.stopAt = time.Time{}
 		if d := s.stopTimeout(); d >= 0 {
+			s.stopAt = time.Now().Add(d)
 			s.arm(d)
 		}
 	case DoKill:
@@ -267,6 +270,8 @@ func (s *Service) do(e Effect) {
 		s.disarm()
 	case DoCleanup:
 		s.cleanup()
+	case DoDrain:
+		s.drain()
 	case DoLogGiveUp:
 		s.reason = fmt.Sprintf("crash loop: %d deaths in a row, each within %s of starting", s.fastDeaths, s.sup.cfg.Restart.StableAfter)
 		s.sup.log.Warnf("%s: %s; not restarting (state failed). `hermes-init ctl start %s` starts it again", s.spec.Name, s.reason, s.ctlName())
@@ -440,6 +445,27 @@ func (s *Service) kill() {
 	}
 }
 
+// drain ends what a stopped service left behind (setsid tools, helpers that
+// outlived it) the way a stop treats the service itself: SIGTERM, the rest of
+// the stop's grace, then SIGKILL, so that a tool that saves its work on
+// SIGTERM gets the chance.
+func (s *Service) drain() {
+	if !s.group.Populated() {
+		return
+	}
+	n, _ := s.group.Signal(syscall.SIGTERM)
+	_, _ = s.group.Signal(syscall.SIGCONT)
+	wait := time.Until(s.stopAt)
+	if s.stopAt.IsZero() { // a stop that never kills: give leftovers the grace
+		wait = s.sup.cfg.Grace
+	}
+	s.sup.log.Debugf("%s: %d leftover processes got SIGTERM, %s to go", s.spec.Name, n, max(wait, 0))
+	if wait > 0 && s.group.WaitEmpty(wait) {
+		return
+	}
+	s.cleanup()
+}
+
 // cleanup kills whatever is left in the cgroup (tools that outlived the
 // gateway, or a previous run's), waiting a bounded time for it to empty.
 func (s *Service) cleanup() {
@@ -447,11 +473,19 @@ func (s *Service) cleanup() {
 		return
 	}
 	pids, _ := s.group.Pids()
-	s.sup.log.Infof("%s: killing %d leftover processes %v", s.spec.Name, len(pids), pids)
+	s.sup.log.Infof("%s: killing %d leftover processes %s", s.spec.Name, len(pids), pidList(pids))
 	s.kill()
 	if !s.group.WaitEmpty(cleanupWait) {
 		s.sup.log.Warnf("%s: %s not empty %s after SIGKILL; starting anyway", s.spec.Name, describe(s.group), cleanupWait)
 	}
+}
+
+// pidList shows at most 10 pids, for a log line.
+func pidList(pids []int) string {
+	if len(pids) <= 10 {
+		return fmt.Sprint(pids)
+	}
+	return fmt.Sprintf("%v and %d more", pids[:10], len(pids)-10)
 }
 
 func (s *Service) arm(d time.Duration) {

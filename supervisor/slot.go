@@ -75,6 +75,7 @@ const (
 	DoArmRestartNow               // arm a zero delay: restart now, but through the timer
 	DoCancelTimer                 // the pending backoff is void
 	DoCleanup                     // kill whatever the exited process left in the cgroup
+	DoDrain                       // after a stop: SIGTERM the leftovers, wait out the stop's grace, then kill
 	DoLogGiveUp                   // say why the service turned failed
 )
 
@@ -166,9 +167,9 @@ func onExit(s State, f flags, in Input) (State, flags, []Effect) {
 	case StateStopping:
 		if f.wantUp && !f.shutdown {
 			f.wantUp = false
-			return StateStarting, f, []Effect{DoCleanup, DoSpawn}
+			return StateStarting, f, []Effect{DoCleanup, DoSpawn} // a restart is not held back
 		}
-		return StateDown, f, []Effect{DoCleanup}
+		return StateDown, f, []Effect{DoDrain}
 	case StateUp, StateStarting:
 	default:
 		return s, f, nil // no process in the other states

@@ -535,3 +535,24 @@ func TestMainCommandBesideSlots(t *testing.T) {
 	is.Equal(p.wait(10*time.Second), 9)                  // the main command's exit ends the container with its status
 	is.Equal(h.state(h.dir)["gateway_state"], "running") // the slot was stopped like a container stop
 }
+
+// TestStopGivesLeftoversSIGTERM: at a container stop, what a service leaves
+// behind (here a setsid'd shell, outside its process group) gets SIGTERM and
+// the rest of the grace, not an immediate SIGKILL, so it can save its work.
+func TestStopGivesLeftoversSIGTERM(t *testing.T) {
+	is := is.New(t)
+	h := newHome(t)
+	h.extra = `
+[[service]]
+name = "tooly"
+command = ["/bin/sh", "-c", "setsid sh -c 'trap \"echo leftover got TERM; exit 0\" TERM; echo leftover ready; while :; do sleep 0.05; done' & exec sleep 1000"]
+user = ""
+group = ""
+workdir = "/"
+`
+	p := h.start()
+	p.waitLine("[tooly] leftover ready", 10*time.Second)
+	p.signal(syscall.SIGTERM)
+	is.Equal(p.wait(10*time.Second), 0)
+	is.Equal(count(p, "[tooly] leftover got TERM"), 1) // it had its SIGTERM before any SIGKILL
+}
