@@ -6,10 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/hermes-init/hermes-init/boot"
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/supervisor/config"
 )
 
 // runPlan implements `hermes-init plan [--home DIR] [--json] [-- CMD...]`:
@@ -21,10 +24,24 @@ func runPlan(args []string, getenv func(string) string, stdout, stderr io.Writer
 	if !ok {
 		return code
 	}
+	// The configuration decides what the boot decides: its multiplex key,
+	// and its gateway.home when --home is not given.
+	path, explicit := config.Path("", os.Environ())
+	cfg, err := config.Load(path, explicit, os.Environ())
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "hermes-init: %s\n", line)
+		}
+		return 2
+	}
+	if !opts.homeGiven {
+		opts.home = cfg.Gateway.Home
+	}
 	plan, err := boot.MakePlan(boot.Inputs{
 		Home:        opts.home,
 		MainCommand: opts.mainCommand,
 		Getenv:      getenv,
+		Multiplex:   cfg.Gateway.Multiplex,
 		Now:         time.Now(),
 	})
 	if err != nil {
@@ -43,6 +60,7 @@ func runPlan(args []string, getenv func(string) string, stdout, stderr io.Writer
 
 type planOptions struct {
 	home        string
+	homeGiven   bool
 	json        bool
 	mainCommand []string
 }
@@ -74,6 +92,7 @@ func parsePlanArgs(args []string, getenv func(string) string, stderr io.Writer) 
 	if len(rest) > 0 {
 		o.mainCommand = rest
 	}
+	o.homeGiven = o.home != ""
 	if o.home == "" {
 		o.home = getenv(gateway.EnvHome)
 	}

@@ -556,3 +556,31 @@ workdir = "/"
 	is.Equal(p.wait(10*time.Second), 0)
 	is.Equal(count(p, "[tooly] leftover got TERM"), 1) // it had its SIGTERM before any SIGKILL
 }
+
+// TestPlanReadsConfiguration: `hermes-init plan` decides as the boot will,
+// with the configuration's gateway.home and multiplex key.
+func TestPlanReadsConfiguration(t *testing.T) {
+	is := is.New(t)
+	h := newHome(t)
+	h.writeState(h.dir, map[string]any{"gateway_state": "running"})
+	work := h.addProfile("work")
+	h.writeState(work, map[string]any{"gateway_state": "running"})
+	conf := filepath.Join(t.TempDir(), "c.toml")
+	is.NoErr(os.WriteFile(conf, []byte(fmt.Sprintf("[gateway]\nhome = %q\nmultiplex = true\n", h.dir)), 0o644))
+	cmd := exec.Command(initBin, "plan", "--json")
+	cmd.Env = append(os.Environ(), "HERMES_INIT_CONFIG="+conf)
+	out, err := cmd.Output()
+	is.NoErr(err)
+	var plan struct {
+		Home  string `json:"home"`
+		Slots []struct {
+			Profile   string `json:"profile"`
+			Autostart bool   `json:"autostart"`
+		} `json:"slots"`
+	}
+	is.NoErr(json.Unmarshal(out, &plan))
+	is.Equal(plan.Home, h.dir) // gateway.home
+	is.Equal(len(plan.Slots), 2)
+	is.True(plan.Slots[0].Autostart)  // the root slot is not affected by multiplex
+	is.True(!plan.Slots[1].Autostart) // multiplex: named slots registered, not started
+}
