@@ -206,20 +206,22 @@ func (sup *Supervisor) Scan(ctx context.Context, prune bool) (control.Status, er
 	for _, spec := range specs {
 		listed[spec.Name] = true
 		old := sup.get(spec.Name)
-		if old != nil && old.spec.Source == "scandir" && old.spec.ID != "" && spec.ID != "" && old.spec.ID != spec.ID {
+		if old != nil && old.spec.Source == SourceScanDir && old.spec.ID != "" && spec.ID != "" && old.spec.ID != spec.ID {
 			sup.log.Infof("scan: %s was re-created: replacing the service", spec.Name)
 			sup.drop(old)
 			old = nil
 		}
 		if old == nil {
 			sup.log.Infof("scan: new service %s (autostart %v)", spec.Name, spec.Autostart)
-			sup.add(spec)
+			if err := sup.add(spec); err != nil {
+				sup.log.Warnf("scan: %s: %v", spec.Name, err)
+			}
 		}
 	}
 	if prune {
 		var wg sync.WaitGroup
 		for _, svc := range sup.all() {
-			if svc.spec.Source == "scandir" && !listed[svc.spec.Name] {
+			if svc.spec.Source == SourceScanDir && !listed[svc.spec.Name] {
 				sup.log.Infof("scan: %s is gone: stopping and dropping it", svc.spec.Name)
 				wg.Add(1)
 				go func() { defer wg.Done(); sup.drop(svc) }()

@@ -98,7 +98,7 @@ type mainCmd struct {
 
 // startMain starts the main command in its own cgroup. On failure it reports
 // why and returns the status hermes-init must exit with (126, 127, 1).
-func (in *Init) startMain(argv []string) (*mainCmd, int) {
+func (in *Init) startMain(argv, environ []string, dir string) (*mainCmd, int) {
 	o := in.o
 	group, err := in.tree.NewGroup("main", cgroup.Limits{})
 	if err != nil {
@@ -106,17 +106,17 @@ func (in *Init) startMain(argv []string) (*mainCmd, int) {
 		return nil, 1
 	}
 	m := &mainCmd{group: group, status: -1}
-	path, err := Resolve(argv[0], o.Env)
+	path, err := Resolve(argv[0], environ)
 	if err != nil {
 		m.remove(in)
 		return nil, in.execFailed(err)
 	}
-	env := o.Env
+	env := environ
 	if !group.Tracked() {
 		env = append(env[:len(env):len(env)], cgroup.TagVar+"=main")
 	}
 	m.proc, err = in.spawner.Start(Spec{
-		Name: "main", Path: path, Argv: argv, Env: env, Dir: o.Dir,
+		Name: "main", Path: path, Argv: argv, Env: env, Dir: dir,
 		Files:      []*os.File{o.Stdin, o.Stdout, o.Stderr},
 		Foreground: isForeground(o.Stdin),
 		Ignore:     earlysignal.IgnoredForChildren(),
@@ -148,7 +148,7 @@ func (m *mainCmd) remove(in *Init) {
 // on SIGTERM/SIGINT/SIGRTMIN+3, and cleaning up what it leaves behind. It
 // returns the command's exit status (see ExitCode; 126/127 when it cannot run).
 func (in *Init) RunMain() int {
-	m, status := in.startMain(in.o.Argv)
+	m, status := in.startMain(in.o.Argv, in.o.Env, in.o.Dir)
 	if m == nil {
 		return status
 	}

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -47,8 +48,9 @@ type ServiceSpec struct {
 	// negative never kills (s6 timeout-kill 0). A container stop always uses
 	// the grace.
 	StopTimeout time.Duration
-	// Source says where the service came from ("plan", "config", "scandir"),
-	// so that a rescan only drops services of its own kind.
+	// Source says where the service came from (SourcePlan, SourceConfig,
+	// SourceScanDir, SourceStage), so that a rescan only drops services of
+	// its own kind and a container stop knows which to stop first.
 	Source string
 	// ID identifies what the spec was made from (a service directory's
 	// device and inode): a scan that finds the same name with another ID
@@ -56,7 +58,34 @@ type ServiceSpec struct {
 	// Like s6's, the check misses a directory re-created on the same inode
 	// (file systems reuse them at once): the Hermes CLI prunes with -an first.
 	ID string
+
+	// Stdin, Stdout and Stderr, when set, replace /dev/null and the log
+	// pipeline: the container's own stdout and stderr, as s6-overlay leaves
+	// them to its services, or a pipe of an s6-rc pipeline. With both
+	// Stdout and Stderr set the service has no log pipeline at all.
+	Stdin, Stdout, Stderr *os.File
+	// NotificationFD, when 3 or more, is the descriptor on which the
+	// service says it is ready by writing a newline (s6's notification-fd).
+	NotificationFD int
+	// StopSignal is sent to stop the service (s6's down-signal); 0 is
+	// SIGTERM.
+	StopSignal syscall.Signal
 }
+
+// The sources of services.
+const (
+	SourcePlan    = "plan"    // a gateway slot of the boot plan
+	SourceConfig  = "config"  // a [[service]] of the configuration
+	SourceScanDir = "scandir" // a directory of the s6 scan directory
+	// SourceStage: an s6-rc longrun or an /etc/services.d service of the
+	// stages (hermes-init as /init), which start and stop it themselves
+	// in dependency order; a container stop leaves it to them.
+	SourceStage = "stage"
+)
+
+// direct reports whether the service writes to its own files rather than
+// through the log pipeline.
+func (spec ServiceSpec) direct() bool { return spec.Stdout != nil && spec.Stderr != nil }
 
 // Service runs one ServiceSpec: a goroutine owns its state and process and
 // applies the transition function to every event; other goroutines talk to it
@@ -85,6 +114,9 @@ type Service struct {
 	lastExit   *control.Exit
 	reason     string
 	waiters    []waiter
+	readyC     <-chan struct{} // closed when the running process says it is ready
+	ready      bool
+	readySince time.Time
 
 	mu          sync.Mutex // guards snap and snapStarted
 	snap        control.SlotStatus
@@ -114,14 +146,16 @@ func newService(sup *Supervisor, spec ServiceSpec) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	sink, err := sup.fan.NewSink(spec.Log)
-	if err != nil {
-		sup.log.Warnf("%s: log file: %v (logging to stdout only)", spec.Name, err)
-		opts := spec.Log
-		opts.Dir = ""
-		if sink, err = sup.fan.NewSink(opts); err != nil {
-			g.Close()
-			return nil, err
+	var sink *svclog.Sink
+	if !spec.direct() {
+		if sink, err = sup.fan.NewSink(spec.Log); err != nil {
+			sup.log.Warnf("%s: log file: %v (logging to stdout only)", spec.Name, err)
+			opts := spec.Log
+			opts.Dir = ""
+			if sink, err = sup.fan.NewSink(opts); err != nil {
+				g.Close()
+				return nil, err
+			}
 		}
 	}
 	s := &Service{
@@ -142,6 +176,12 @@ func (s *Service) run() {
 			exitC = s.proc.Exit
 		}
 		select {
+		case <-s.readyC:
+			s.readyC = nil
+			s.ready, s.readySince = true, time.Now()
+			s.sup.log.Infof("%s: ready", s.spec.Name)
+			s.publish()
+			s.notify()
 		case c := <-s.cmds:
 			if c.sig != 0 {
 				s.signal(c.sig)
@@ -213,6 +253,9 @@ func (s *Service) remove() {
 	if err := s.group.Remove(); err != nil {
 		s.sup.log.Warnf("%s: %v", s.spec.Name, err)
 	}
+	if s.sink == nil {
+		return
+	}
 	if err := s.sink.Close(); err != nil {
 		s.sup.log.Warnf("%s: log: %v", s.spec.Name, err)
 	}
@@ -247,7 +290,7 @@ func (s *Service) do(e Effect) {
 	case DoSpawn:
 		s.spawn()
 	case DoSignalStop:
-		s.signal(syscall.SIGTERM)
+		s.signal(s.stopSignal())
 		s.signal(syscall.SIGCONT) // a stopped group must see it
 		s.stopAt = time.Time{}
 		if d := s.stopTimeout(); d >= 0 {
@@ -308,21 +351,97 @@ func (s *Service) spawn() {
 }
 
 func (s *Service) start(path string) (*Process, error) {
-	w, err := s.sink.Pipe()
+	files, closeAfter, err := s.files()
 	if err != nil {
-		return nil, fmt.Errorf("log pipe: %w", err)
+		return nil, err
 	}
-	defer w.Close()
+	defer func() {
+		for _, f := range closeAfter {
+			f.Close()
+		}
+	}()
+	var readyR *os.File
+	if fd := s.spec.NotificationFD; fd > 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("notification pipe: %w", err)
+		}
+		defer w.Close()
+		for len(files) <= fd {
+			files = append(files, nil)
+		}
+		files[fd], readyR = w, r
+	}
 	env := s.spec.Env
 	if !s.group.Tracked() {
 		env = append(env[:len(env):len(env)], cgroup.TagVar+"="+s.spec.Name)
 	}
-	return s.sup.in.spawner.Start(Spec{
+	p, err := s.sup.in.spawner.Start(Spec{
 		Name: s.spec.Name, Path: path, Argv: s.spec.Argv, Env: env, Dir: s.spec.Dir,
-		Files:  []*os.File{s.sup.devnull, w, w},
+		Files:  files,
 		Cred:   s.spec.Cred,
 		Ignore: s.sup.ignore, Mask: s.sup.mask,
 	}, s.group)
+	if readyR != nil {
+		if err != nil {
+			readyR.Close()
+		} else {
+			s.readyC = watchReady(readyR)
+		}
+	}
+	return p, err
+}
+
+// files are the service's fds 0, 1 and 2, and the files to close once the
+// process has them.
+func (s *Service) files() (files, closeAfter []*os.File, err error) {
+	files = []*os.File{s.sup.devnull, s.spec.Stdout, s.spec.Stderr}
+	if s.spec.Stdin != nil {
+		files[0] = s.spec.Stdin
+	}
+	if !s.spec.direct() {
+		w, err := s.sink.Pipe()
+		if err != nil {
+			return nil, nil, fmt.Errorf("log pipe: %w", err)
+		}
+		closeAfter = append(closeAfter, w)
+		for i := 1; i <= 2; i++ {
+			if files[i] == nil {
+				files[i] = w
+			}
+		}
+	}
+	return files, closeAfter, nil
+}
+
+// watchReady reads a notification pipe until the first newline, as
+// s6-supervise does, and closes the returned channel then. Without a newline
+// (the process closed the fd, or died) the channel stays open.
+func watchReady(r *os.File) <-chan struct{} {
+	c := make(chan struct{})
+	go func() {
+		defer r.Close()
+		buf := make([]byte, 64)
+		for {
+			n, err := r.Read(buf)
+			if bytes.IndexByte(buf[:n], '\n') >= 0 {
+				close(c)
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return c
+}
+
+// stopSignal is the signal a stop sends (s6's down-signal).
+func (s *Service) stopSignal() syscall.Signal {
+	if s.spec.StopSignal != 0 {
+		return s.spec.StopSignal
+	}
+	return syscall.SIGTERM
 }
 
 // exited records how the process ended and feeds the exit to the machine.
@@ -330,6 +449,7 @@ func (s *Service) exited(ex Exit) {
 	p := s.proc
 	s.proc = nil
 	p.Release()
+	s.readyC, s.ready = nil, false
 	ran := time.Since(s.started)
 	code := ExitCode(ex.Status)
 	le := &control.Exit{At: time.Now()}
@@ -370,7 +490,7 @@ func (s *Service) exited(ex Exit) {
 // stopTimeout is how long a stop waits before SIGKILL; negative: never.
 func (s *Service) stopTimeout() time.Duration {
 	switch {
-	case s.fl.shutdown || s.spec.StopTimeout == 0:
+	case s.spec.StopTimeout == 0, s.fl.shutdown && s.spec.Source != SourceStage:
 		return s.sup.cfg.Grace
 	}
 	return s.spec.StopTimeout
@@ -392,15 +512,18 @@ func (s *Service) finish(ex Exit) gateway.Verdict {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	w, err := s.sink.Pipe()
+	files, closeAfter, err := s.files()
 	if err != nil {
-		w = s.sup.devnull
-	} else {
-		defer w.Close()
+		files = []*os.File{s.sup.devnull, s.sup.devnull, s.sup.devnull}
 	}
+	defer func() {
+		for _, f := range closeAfter {
+			f.Close()
+		}
+	}()
 	p, err := s.sup.in.spawner.start(Spec{
 		Name: s.spec.Name + " finish", Path: argv[0], Argv: argv, Env: s.spec.Env, Dir: s.spec.Dir,
-		Files: []*os.File{s.sup.devnull, w, w}, Cred: s.spec.Cred,
+		Files: files[:3], Cred: s.spec.Cred,
 	}, -1)
 	if err != nil {
 		s.sup.log.Warnf("%s: finish: %v", s.spec.Name, err)
@@ -529,6 +652,10 @@ func (s *Service) publish() {
 	s.snap.Name, s.snap.Profile = s.spec.Name, s.spec.Profile
 	s.snap.State, s.snap.Want = s.state.String(), want
 	s.snap.Pid, s.snap.Restarts, s.snap.LastExit, s.snap.Reason = s.pid(), s.restarts, s.lastExit, s.reason
+	s.snap.Ready, s.snap.ReadySince = s.ready, time.Time{}
+	if s.ready {
+		s.snap.ReadySince = s.readySince
+	}
 	if s.snap.Since.IsZero() {
 		s.snap.Since = time.Now()
 	}

@@ -2,6 +2,8 @@ package supervisor
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"syscall"
@@ -26,6 +28,20 @@ type Settings struct {
 	// the supervisor adds the new ones and, asked to prune, drops those of
 	// Source "scandir" that are no longer listed.
 	Scan func() ([]ServiceSpec, error)
+
+	// Stages, when set, makes hermes-init s6-overlay's /init: stage 2 runs
+	// before the main program, which it gives, and stage 3 after the stop
+	// of the main program and of the other services; signals are read as
+	// s6-overlay's PID 1 reads them (ClassifyAsInit); the control socket
+	// opens when the stages say so (ServeControl).
+	Stages Stages
+	// MainReceivesSignals, with Stages: a stop signal goes to the running
+	// main program instead, whose exit then stops the container
+	// (S6_CMD_RECEIVE_SIGNALS).
+	MainReceivesSignals bool
+	// FinalGrace, with Stages: the stop ends with SIGTERM to everything
+	// left, FinalGrace, then SIGKILL (S6_KILL_GRACETIME).
+	FinalGrace time.Duration
 }
 
 // ExitKilled is hermes-init's status in services-only mode when a service had
@@ -44,10 +60,13 @@ type Supervisor struct {
 	mask    *uint64
 	rescan  func() ([]ServiceSpec, error)
 
-	mu       sync.Mutex // guards services, order
+	mu       sync.Mutex // guards services, order, stopping
 	services map[string]*Service
 	order    []string
 	wasKill  bool
+	stopping bool // no service is added any more
+
+	stagesState
 }
 
 // RunServices supervises specs until a stop signal (or, with a main command,
@@ -68,58 +87,119 @@ func (in *Init) RunServices(cfg Settings, specs []ServiceSpec, rescan func() ([]
 		mask:     ChildMask(),
 		services: map[string]*Service{},
 	}
+	sup.haltC = make(chan struct{}, 1)
 	defer sup.fan.Close()
 	var m *mainCmd
 	if mainArgv != nil {
 		var status int
-		if m, status = in.startMain(mainArgv); m == nil {
+		if m, status = in.startMain(mainArgv, in.o.Env, in.o.Dir); m == nil {
 			return status
 		}
-		defer m.remove(in)
 	}
 	for _, spec := range specs {
-		sup.add(spec)
+		if err := sup.add(spec); err != nil {
+			sup.log.Errorf("%s: %v", spec.Name, err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if cfg.ControlSocket != "" {
+	sup.ctx = ctx
+	if cfg.ControlSocket != "" && cfg.Stages == nil {
 		sup.serveControl(ctx)
 	}
 	status := sup.loop(m)
 	cancel()
 	sup.removeAll()
+	if sup.stageG != nil {
+		if err := sup.stageG.Remove(); err != nil {
+			sup.log.Warnf("%v", err)
+		}
+	}
 	return status
 }
 
-// add creates a service and starts it when its spec says so.
-func (sup *Supervisor) add(spec ServiceSpec) {
+// add creates a service and starts it when its spec says so. A name that is
+// taken, or a stop under way, is an error.
+func (sup *Supervisor) add(spec ServiceSpec) error {
+	if err := sup.addable(spec.Name); err != nil {
+		return err
+	}
 	svc, err := newService(sup, spec)
 	if err != nil {
-		sup.log.Errorf("%s: %v", spec.Name, err)
-		return
+		return err
 	}
 	sup.mu.Lock()
-	sup.services[spec.Name] = svc
-	sup.order = append(sup.order, spec.Name)
+	err = sup.addableLocked(spec.Name)
+	if err == nil {
+		sup.services[spec.Name] = svc
+		sup.order = append(sup.order, spec.Name)
+	}
 	sup.mu.Unlock()
+	if err != nil {
+		svc.remove()
+		return err
+	}
 	if spec.Autostart {
 		svc.post(command{ev: EvStart})
 	}
+	return nil
+}
+
+func (sup *Supervisor) addable(name string) error {
+	sup.mu.Lock()
+	defer sup.mu.Unlock()
+	return sup.addableLocked(name)
+}
+
+func (sup *Supervisor) addableLocked(name string) error {
+	switch {
+	case sup.stopping:
+		return errStopping
+	case sup.services[name] != nil:
+		return fmt.Errorf("a service named %s is already supervised", name)
+	}
+	return nil
 }
 
 // loop is the signal loop of services mode: it reaps, forwards, and on a stop
-// (signal or main command exit) stops every service, then returns the status.
+// (signal, main command exit, halt) stops every service, then returns the
+// status. With stages it first runs stage 2, which gives the main program,
+// and after the services and the main program have stopped, stage 3.
 func (sup *Supervisor) loop(m *mainCmd) int {
 	var (
 		stopping  bool
 		stopAt    time.Time
 		svcsDone  chan struct{}
 		mainGrace <-chan time.Time
+		bootDone  chan bootResult // stage 2 runs
+		downDone  chan struct{}   // stage 3 runs
+		downRan   bool
 	)
+	stages := sup.cfg.Stages
+	bootCtx, bootCancel := context.WithCancel(context.Background())
+	defer bootCancel()
+	if stages != nil {
+		bootDone = sup.boot(bootCtx, stages)
+	}
+	mainRuns := func() bool { return m != nil && m.proc != nil }
+	stopMain := func(sig syscall.Signal) {
+		if !mainRuns() {
+			return
+		}
+		sup.in.forward(m.proc, sig)
+		sup.in.forward(m.proc, syscall.SIGCONT) // a stopped group must see it
+		if mainGrace == nil {
+			mainGrace = time.After(sup.cfg.Grace)
+		}
+	}
 	beginStop := func(why string) {
 		if stopping {
 			return
 		}
 		stopping, stopAt = true, time.Now().Add(sup.cfg.Grace)
+		sup.mu.Lock()
+		sup.stopping = true
+		sup.mu.Unlock()
+		bootCancel()
 		sup.log.Debugf("%s: stopping every service", why)
 		svcsDone = make(chan struct{})
 		go func() {
@@ -127,45 +207,114 @@ func (sup *Supervisor) loop(m *mainCmd) int {
 			defer sup.recoverPanic("stop")
 			sup.shutdown()
 		}()
+		if stages != nil {
+			stopMain(syscall.SIGTERM) // the main program started last: it stops first
+		}
 	}
-	for !stopping || svcsDone != nil || m != nil && m.proc != nil {
+	for {
+		if stopping && svcsDone == nil && bootDone == nil && !mainRuns() {
+			if stages == nil || downRan && downDone == nil {
+				break
+			}
+			if !downRan {
+				downRan, downDone = true, make(chan struct{})
+				go func() {
+					defer close(downDone)
+					defer sup.recoverPanic("stage 3")
+					stages.Down(sup)
+				}()
+			}
+		}
 		var mainExit <-chan Exit
-		if m != nil && m.proc != nil {
+		if mainRuns() {
 			mainExit = m.proc.Exit
 		}
 		select {
 		case s := <-earlysignal.C():
 			sig := s.(syscall.Signal)
-			switch Classify(sig) {
+			act := Classify(sig)
+			if stages != nil {
+				act = ClassifyAsInit(sig, sup.cfg.MainReceivesSignals && mainRuns())
+			}
+			switch act {
 			case ActReap:
 				sup.in.reaper.Reap()
 			case ActStop:
 				beginStop("received " + SignalName(sig))
-				if m != nil && m.proc != nil {
-					sup.in.forward(m.proc, sig)
-					sup.in.forward(m.proc, syscall.SIGCONT)
-					if mainGrace == nil {
-						mainGrace = time.After(sup.cfg.Grace)
-					}
+				if stages == nil {
+					stopMain(sig)
 				}
 			case ActForward:
 				sup.forward(sig, m)
+			case ActRescan:
+				sup.log.Debugf("received %s: scanning for new services", SignalName(sig))
+				go func() {
+					defer sup.recoverPanic("scan")
+					_, _ = sup.Scan(context.Background(), false)
+				}()
 			case ActDrop:
 				sup.log.Debugf("ignoring %s", SignalName(sig))
 			}
 		case ex := <-mainExit:
 			m.exited(sup.in, ex)
+			if stages != nil && !stopping {
+				stages.MainExited(m.status)
+			}
 			beginStop("main command exited")
+		case r := <-bootDone:
+			bootDone = nil
+			switch {
+			case r.err != nil:
+				beginStop("stage 2 failed")
+			case r.main != nil && !stopping:
+				m = sup.startMainProgram(r.main, stages)
+				if m == nil {
+					beginStop("main program cannot run")
+				}
+			}
+		case <-sup.haltC:
+			beginStop("halt")
 		case <-mainGrace:
 			mainGrace = nil
-			if m.proc != nil {
+			if mainRuns() {
 				sup.in.killMain(m)
 			}
 		case <-svcsDone:
 			svcsDone = nil
+		case <-downDone:
+			downDone = nil
 		}
 	}
 	return sup.finish(m, stopAt)
+}
+
+// bootResult is what stage 2 ended with.
+type bootResult struct {
+	main *MainProgram
+	err  error
+}
+
+// boot runs stage 2 in a goroutine; the channel gets its result, also after
+// a panic (then an error).
+func (sup *Supervisor) boot(ctx context.Context, stages Stages) chan bootResult {
+	done := make(chan bootResult, 1)
+	go func() {
+		r := bootResult{err: errors.New("stage 2 ended abnormally")}
+		defer func() { done <- r }()
+		defer sup.recoverPanic("stage 2")
+		r.main, r.err = stages.Up(ctx, sup)
+	}()
+	return done
+}
+
+// startMainProgram starts the stages' main program; when it cannot run, the
+// stages learn its status (127, 126) as rc.init's shell would give it.
+func (sup *Supervisor) startMainProgram(p *MainProgram, stages Stages) *mainCmd {
+	m, status := sup.in.startMain(p.Argv, p.Env, p.Dir)
+	if m == nil {
+		stages.MainExited(status)
+	}
+	return m
 }
 
 // forward sends a forwardable signal on: SIGHUP rescans the profiles in
@@ -196,6 +345,9 @@ func (sup *Supervisor) shutdown() {
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, svc := range sup.all() {
+		if svc.spec.Source == SourceStage {
+			continue // the stages stop theirs in dependency order (Stages.Down)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -213,6 +365,14 @@ func settled(s State) bool { return s == StateDown || s == StateFailed }
 
 // finish cleans up after the stop and decides the exit status.
 func (sup *Supervisor) finish(m *mainCmd, stopAt time.Time) int {
+	if m != nil {
+		defer m.remove(sup.in)
+	}
+	if stages := sup.cfg.Stages; stages != nil {
+		sup.sweep(sup.cfg.FinalGrace, m)
+		sup.in.reaper.Reap()
+		return stages.ExitStatus()
+	}
 	if m != nil {
 		sup.in.cleanup(m.group, stopAt)
 	}
@@ -258,11 +418,13 @@ func (sup *Supervisor) rescanProfiles() {
 		want[spec.Name] = true
 		if sup.get(spec.Name) == nil {
 			sup.log.Infof("rescan: new slot %s (autostart %v)", spec.Name, spec.Autostart)
-			sup.add(spec)
+			if err := sup.add(spec); err != nil {
+				sup.log.Warnf("rescan: %s: %v", spec.Name, err)
+			}
 		}
 	}
 	for _, svc := range sup.all() {
-		if svc.spec.Source == "plan" && !want[svc.spec.Name] {
+		if svc.spec.Source == SourcePlan && !want[svc.spec.Name] {
 			sup.log.Infof("rescan: profile %s is gone: stopping and dropping %s", svc.spec.Profile, svc.spec.Name)
 			go sup.drop(svc)
 		}

@@ -22,6 +22,9 @@ const (
 	// ActForward: sent on to the main command's process group (in services
 	// mode, to the default slot's).
 	ActForward
+	// ActRescan: as s6-overlay's PID 1 (s6-svscan), SIGHUP scans the scan
+	// directory for new services (ClassifyAsInit only).
+	ActRescan
 	// ActDrop: never forwarded. SIGURG is the Go runtime's preemption signal
 	// (golang/go#37942) and SIGPIPE only concerns hermes-init's own writes;
 	// synchronous fault signals sent with kill(2) are meaningless to forward.
@@ -69,4 +72,32 @@ func SignalName(sig syscall.Signal) string {
 		return fmt.Sprintf("signal %d", int(sig))
 	}
 	return name
+}
+
+// ClassifyAsInit is what a signal means to hermes-init as s6-overlay's
+// /init, whose PID 1 is s6-svscan with s6-linux-init's signal scripts:
+// SIGTERM, SIGINT (reboot), SIGUSR1 and SIGPWR (poweroff) and SIGUSR2
+// (halt) all stop the container, and so does SIGRTMIN+3 (Podman); SIGHUP
+// rescans; nothing is forwarded to the main program, which s6-overlay
+// signals only at the end of the stop. With S6_CMD_RECEIVE_SIGNALS and a
+// main program running (cmdReceives), SIGTERM, SIGQUIT, SIGINT, SIGUSR1,
+// SIGUSR2, SIGPWR and SIGWINCH go to the main program instead.
+func ClassifyAsInit(sig syscall.Signal, cmdReceives bool) Action {
+	switch sig {
+	case unix.SIGCHLD:
+		return ActReap
+	case unix.SIGTERM, unix.SIGQUIT, unix.SIGINT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPWR, unix.SIGWINCH:
+		if cmdReceives {
+			return ActForward
+		}
+		if sig == unix.SIGQUIT || sig == unix.SIGWINCH {
+			return ActDrop // s6-linux-init's scripts for them do nothing
+		}
+		return ActStop
+	case earlysignal.SIGRTMIN3:
+		return ActStop
+	case unix.SIGHUP:
+		return ActRescan
+	}
+	return ActDrop // s6-svscan catches nothing else; as PID 1 the rest is void
 }

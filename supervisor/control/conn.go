@@ -60,14 +60,19 @@ func (s *Server) refusal(uid int) string {
 }
 
 // serveConn answers the one request of an admitted connection.
-func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn, h Handler) {
+func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn, h Handler, uid int) {
 	defer conn.Close()
 	conn.SetReadDeadline(time.Now().Add(s.o.ReadTimeout))
 	req, err := s.readRequest(conn)
 	var resp Response
-	if err != nil {
+	switch {
+	case err != nil:
 		resp = Response{Code: errorCode(err), Error: err.Error()}
-	} else {
+	case req.Op == OpHalt && uid != 0:
+		// Stopping the container is root's, as writing to
+		// s6-linux-init-shutdownd's fifo is under s6-overlay.
+		resp = Response{Code: CodeRefused, Error: fmt.Sprintf("uid %d may not halt the container (root only)", uid)}
+	default:
 		resp = s.dispatch(ctx, conn, h, req)
 	}
 	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
@@ -183,6 +188,8 @@ func call(ctx context.Context, h Handler, req Request, timeout time.Duration) Re
 	case OpSignal:
 		sig, _ := ParseSignal(req.Signal) // Validate has checked it
 		slot, err = h.Signal(ctx, req.Profile, sig)
+	case OpHalt:
+		err = h.Halt()
 	}
 	r := Response{OK: err == nil}
 	if slot.Name != "" {

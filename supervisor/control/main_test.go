@@ -214,6 +214,8 @@ func (f *fake) Signal(ctx context.Context, name string, sig syscall.Signal) (Slo
 }
 
 // Scan adds a slot "scanned" the first time, and with prune drops it again.
+func (f *fake) Halt() error { return nil }
+
 func (f *fake) Scan(ctx context.Context, prune bool) (Status, error) {
 	if err := f.pause(ctx, OpScan); err != nil {
 		return Status{}, err

@@ -234,7 +234,7 @@ func (s *Server) admit(ctx context.Context, conn *net.UnixConn, h Handler) {
 	go func() {
 		defer s.wg.Done()
 		defer func() { <-s.sem }()
-		s.serveConn(ctx, conn, h)
+		s.serveConn(ctx, conn, h, uid)
 	}()
 }
 

@@ -51,6 +51,9 @@ const (
 	OpDown   = "down"   // s6-svc -d: want down, SIGTERM+SIGCONT, SIGKILL after the service's stop timeout
 	OpSignal = "signal" // s6-svc -t, -k, -h, ...: send one signal to the service's process group
 	OpScan   = "scan"   // s6-svscanctl -a (-an with prune): pick up new service directories
+	// OpHalt stops the container, as s6-overlay's /run/s6/basedir/bin/halt
+	// (root only); its exit status is then what the stages recorded.
+	OpHalt = "halt"
 )
 
 // The machine codes of a failed Response.
@@ -131,6 +134,10 @@ type SlotStatus struct {
 	LastExit      *Exit     `json:"last_exit,omitempty"`
 	MemoryBytes   *uint64   `json:"memory_bytes,omitempty"` // memory in use when the cgroup tells
 	Reason        string    `json:"reason,omitempty"`       // why, e.g. "crash loop: 5 fast deaths" when failed
+	// Ready is true once a running service with a notification fd has said
+	// it is ready (s6's readiness notification), since ReadySince.
+	Ready      bool      `json:"ready,omitempty"`
+	ReadySince time.Time `json:"ready_since,omitzero"`
 }
 
 // Exit is how a slot's process last ended.
@@ -163,6 +170,8 @@ type Handler interface {
 	Down(ctx context.Context, profile string) (SlotStatus, error)
 	Signal(ctx context.Context, profile string, sig syscall.Signal) (SlotStatus, error)
 	Scan(ctx context.Context, prune bool) (Status, error)
+	// Halt begins the container stop and returns at once.
+	Halt() error
 }
 
 // SlotName resolves the name a client gave to a slot, the way every Handler
@@ -199,7 +208,7 @@ func errorCode(err error) string {
 	return CodeFailed
 }
 
-var allOps = "status, start, stop, restart, wait, health, up, once, down, signal or scan"
+var allOps = "status, start, stop, restart, wait, health, up, once, down, signal, scan or halt"
 
 // Validate checks a request as the server does before it calls the Handler.
 // The error names the field at fault.
@@ -207,7 +216,7 @@ func (r Request) Validate() error {
 	switch r.Op {
 	case "":
 		return badRequest("op: missing (want %s)", allOps)
-	case OpStatus, OpHealth, OpScan:
+	case OpStatus, OpHealth, OpScan, OpHalt:
 		switch {
 		case r.Profile != "":
 			return badRequest("profile: not used by %s", r.Op)
