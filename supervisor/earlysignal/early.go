@@ -21,6 +21,10 @@ const SIGRTMIN3 = syscall.Signal(37)
 // execs the service, a signal sent to the service must act on it.
 const HelperCommand = "__spawn"
 
+// AsInitName is argv[0]'s last element when hermes-init is installed as
+// s6-overlay's /init; then all its arguments are the container's command.
+const AsInitName = "init"
+
 // c receives every signal hermes-init handles; the runtime coalesces repeats of
 // a signal that is already queued, so the buffer only has to cover bursts of
 // different signals.
@@ -38,6 +42,7 @@ var (
 var passiveNames = map[string]bool{
 	"s6-svc": true, "s6-svstat": true, "s6-svscanctl": true, "s6-svwait": true,
 	"s6-setuidgid": true, "with-contenv": true, "s6-log": true,
+	"printcontenv": true, "halt": true,
 }
 
 func init() {
@@ -72,6 +77,9 @@ func init() {
 func isInit(args []string) bool {
 	if len(args) == 0 || passiveNames[filepath.Base(args[0])] {
 		return false
+	}
+	if filepath.Base(args[0]) == AsInitName {
+		return true // s6-overlay's /init: every argument is the command's
 	}
 	for _, a := range args[1:] {
 		if a == "--" {

@@ -12,16 +12,20 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/hermes-init/hermes-init/supervisor"
 )
 
 // The service directory files hermes-init reads (s6 servicedir.html).
 const (
-	runFile           = "run"
-	finishFile        = "finish"
-	downFile          = "down"
-	timeoutKillFile   = "timeout-kill"
-	timeoutFinishFile = "timeout-finish"
+	runFile            = "run"
+	finishFile         = "finish"
+	downFile           = "down"
+	timeoutKillFile    = "timeout-kill"
+	timeoutFinishFile  = "timeout-finish"
+	notificationFDFile = "notification-fd"
+	downSignalFile     = "down-signal"
 )
 
 // DefaultFinishTimeout is s6's bound on ./finish without a timeout-finish file.
@@ -58,6 +62,11 @@ type ServiceDir struct {
 	// ID is the directory's device and inode: a directory deleted and made
 	// again under the same name is another service (ServiceSpec.ID).
 	ID string
+	// NotificationFD is notification-fd: the fd on which the service says
+	// it is ready; 0 without one (or an invalid one).
+	NotificationFD int
+	// DownSignal is down-signal: what s6-svc -d sends; 0 is SIGTERM.
+	DownSignal syscall.Signal
 }
 
 // DirID returns the device:inode identity of the directory at path, or "".
@@ -100,6 +109,12 @@ func ReadScanDir(scandir string) ([]ServiceDir, []string, error) {
 
 var errNotServiceDir = errors.New("not a directory")
 
+// ReadServiceDir reads the service directory scandir/name as s6-supervise
+// would (see ServiceDir).
+func ReadServiceDir(scandir, name string) (ServiceDir, error) {
+	return readServiceDir(scandir, name)
+}
+
 func readServiceDir(scandir, name string) (ServiceDir, error) {
 	p := filepath.Join(scandir, name)
 	d := ServiceDir{Name: name, Path: p, UID: -1, GID: -1, TimeoutFinish: DefaultFinishTimeout}
@@ -131,6 +146,12 @@ func readServiceDir(scandir, name string) (ServiceDir, error) {
 	}
 	if ms, ok := readMillis(filepath.Join(p, timeoutKillFile)); ok {
 		d.TimeoutKill = time.Duration(ms) * time.Millisecond
+	}
+	if n, ok := readMillis(filepath.Join(p, notificationFDFile)); ok && n >= 3 && n < 1024 {
+		d.NotificationFD = int(n)
+	}
+	if b, err := os.ReadFile(filepath.Join(p, downSignalFile)); err == nil {
+		d.DownSignal = parseSignalName(strings.TrimSpace(string(b)))
 	}
 	if ms, ok := readMillis(filepath.Join(p, timeoutFinishFile)); ok {
 		d.TimeoutFinish = time.Duration(ms) * time.Millisecond
@@ -185,10 +206,12 @@ func (d ServiceDir) Spec(env []string) supervisor.ServiceSpec {
 		Name: d.Name, Argv: []string{filepath.Join(d.Path, runFile), d.Name},
 		Env: withCommandDir(env), Dir: d.Path,
 		Autostart: !d.Down, AlwaysRestart: !d.Finish,
-		FinishTimeout: d.TimeoutFinish,
-		StopTimeout:   -1, // timeout-kill absent or 0: never SIGKILL
-		Source:        "scandir",
-		ID:            d.ID,
+		FinishTimeout:  d.TimeoutFinish,
+		StopTimeout:    -1, // timeout-kill absent or 0: never SIGKILL
+		Source:         supervisor.SourceScanDir,
+		ID:             d.ID,
+		NotificationFD: d.NotificationFD,
+		StopSignal:     d.DownSignal,
 	}
 	if d.TimeoutKill > 0 {
 		spec.StopTimeout = d.TimeoutKill
@@ -222,4 +245,13 @@ func withCommandDir(env []string) []string {
 		out = append(out, "PATH="+CommandDir+":/usr/local/bin:/usr/bin:/bin")
 	}
 	return out
+}
+
+// parseSignalName reads a signal as s6 names it in down-signal ("SIGHUP",
+// "HUP" or a number); 0 when it is none.
+func parseSignalName(s string) syscall.Signal {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return syscall.Signal(n)
+	}
+	return unix.SignalNum("SIG" + strings.TrimPrefix(strings.ToUpper(s), "SIG"))
 }

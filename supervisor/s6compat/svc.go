@@ -63,9 +63,8 @@ func runSvc(args []string, o IO) int {
 	if _, err := svc.status(ctx); err != nil {
 		return controlFailure(o, prog, dir, err)
 	}
-	if waitFor == wantUpReady || waitFor == wantRestartRd {
-		// As s6-svc does for a service without notification-fd: hermes-init
-		// has no readiness notification at all.
+	if (waitFor == wantUpReady || waitFor == wantRestartRd) && !hasNotificationFD(dir) {
+		// As s6-svc does for a service without notification-fd.
 		warn(o, prog, "%s/notification-fd not supported - ignoring request for readiness notification", dir)
 		waitFor += 'a' - 'A'
 	}
@@ -174,4 +173,11 @@ func containsByte(s string, c byte) bool {
 		}
 	}
 	return false
+}
+
+// hasNotificationFD reports whether the service directory declares a
+// readiness notification fd.
+func hasNotificationFD(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "notification-fd"))
+	return err == nil
 }

@@ -9,7 +9,7 @@ import (
 // Tools are the names under which hermes-init is an s6 program (argv[0]'s
 // last element). Package earlysignal keeps the same list: under these names
 // hermes-init must not catch signals.
-var Tools = []string{"s6-svc", "s6-svstat", "s6-svscanctl", "s6-svwait", "s6-setuidgid", "with-contenv", "s6-log"}
+var Tools = []string{"s6-svc", "s6-svstat", "s6-svscanctl", "s6-svwait", "s6-setuidgid", "with-contenv", "s6-log", "printcontenv", "halt"}
 
 // The exit statuses the s6 programs share.
 const (
@@ -53,6 +53,10 @@ func RunTool(name string, args []string, o IO) int {
 		return runWithContenv(args, o, envDirOf(o.Environ))
 	case "s6-log":
 		return runLog(args, o)
+	case "printcontenv":
+		return runPrintcontenv(args, o)
+	case "halt":
+		return runHalt(args, o)
 	}
 	fmt.Fprintf(o.Stderr, "hermes-init: %s is not an s6 program hermes-init answers as\n", name)
 	return exitUsage

@@ -14,6 +14,7 @@ import (
 // derived from hermes-init's snapshot.
 type view struct {
 	up         bool // a process runs the service
+	upReady    bool // it runs and said it is ready (notification-fd)
 	finishing  bool // the process is gone and ./finish runs
 	wantUp     bool
 	normallyUp bool // no ./down file
@@ -41,6 +42,9 @@ func viewOf(st control.SlotStatus, dir string, now time.Time) view {
 	case v.up:
 		v.stamp = now.Add(-time.Duration(st.UptimeSeconds * float64(time.Second)))
 		v.readyStamp = v.stamp
+		if st.Ready {
+			v.upReady, v.readyStamp = true, st.ReadySince
+		}
 	case st.LastExit != nil:
 		v.stamp = st.LastExit.At
 		if st.LastExit.Code != nil {
@@ -58,10 +62,15 @@ func viewOf(st control.SlotStatus, dir string, now time.Time) view {
 	return v
 }
 
-// ready is s6's flagready: hermes-init has no readiness notification, so a
-// running service is never ready; a stopped one is ready to be started
-// unless ./finish still runs.
-func (v view) ready() bool { return !v.up && !v.finishing }
+// ready is s6's flagready: a running service is ready once it has said so
+// on its notification fd (never without one, as in s6); a stopped one is
+// ready to be started unless ./finish still runs.
+func (v view) ready() bool {
+	if v.up {
+		return v.upReady
+	}
+	return !v.finishing
+}
 
 // tai64n is s6's TAI64N label for t: @, then 2^62 + TAI seconds (UTC + 37 s
 // since 2017) as 16 hex digits, then nanoseconds as 8.

@@ -20,11 +20,11 @@ const upSlice = 250 * time.Millisecond
 // The states a wait can want, as s6-svwait's and s6-svc -w's letters.
 const (
 	wantUp        = 'u' // a process runs the service
-	wantUpReady   = 'U' // up and ready: never, without readiness notification
+	wantUpReady   = 'U' // up and ready (notification-fd)
 	wantDown      = 'd' // no process
 	wantDownReady = 'D' // no process and ./finish done
 	wantRestart   = 'r' // up again after the wait began (s6-svwait: down, then up)
-	wantRestartRd = 'R' // restarted and ready: never
+	wantRestartRd = 'R' // restarted and ready
 )
 
 // errFailed: the service will not come up without being told to.
@@ -61,13 +61,17 @@ func (s service) waitFor(ctx context.Context, mode byte) error {
 			if !v.up && v.ready() && st.State != control.StateStarting {
 				return nil
 			}
-		case wantRestart:
+		case wantRestart, wantRestartRd:
 			sawDown = sawDown || st.Pid <= 0
-			if st.Pid > 0 && (sawDown || st.Pid != st0.Pid || st.Restarts > st0.Restarts) {
+			if st.Pid > 0 && (sawDown || st.Pid != st0.Pid || st.Restarts > st0.Restarts) && (mode == wantRestart || st.Ready) {
 				return nil
 			}
 		case wantUp:
 			if st.Pid > 0 {
+				return nil
+			}
+		case wantUpReady:
+			if st.Pid > 0 && st.Ready {
 				return nil
 			}
 		}
