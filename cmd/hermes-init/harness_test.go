@@ -76,6 +76,10 @@ type nsOpts struct {
 	noCgroup bool             // do not put it in a throwaway cgroup
 	block    []syscall.Signal // blocked when hermes-init starts
 	ignore   []syscall.Signal // ignored when hermes-init starts
+	// rootfs, with pid1: a container root (see newRootfs) that the
+	// wrapper chroots into before it execs /init there, in the working
+	// directory cwd (default /).
+	rootfs, cwd string
 }
 
 func joinSigs(sigs []syscall.Signal) string {
@@ -206,8 +210,11 @@ func start(t *testing.T, o nsOpts, args ...string) *proc {
 		if o.noClone3 {
 			wrap = append(wrap, "HERMES_TEST_NOCLONE3=1")
 		}
-	} else if o.readOnly || o.noClone3 || o.cgroupNS {
-		t.Fatal("readOnly, noClone3 and cgroupNS need pid1")
+		if o.rootfs != "" {
+			wrap = append(wrap, "HERMES_TEST_ROOTFS="+o.rootfs, "HERMES_TEST_CWD="+o.cwd)
+		}
+	} else if o.readOnly || o.noClone3 || o.cgroupNS || o.rootfs != "" {
+		t.Fatal("readOnly, noClone3, cgroupNS and rootfs need pid1")
 	}
 	if len(o.block) > 0 {
 		wrap = append(wrap, "HERMES_TEST_BLOCK="+joinSigs(o.block))
@@ -216,6 +223,9 @@ func start(t *testing.T, o nsOpts, args ...string) *proc {
 		wrap = append(wrap, "HERMES_TEST_IGNORE="+joinSigs(o.ignore))
 	}
 	cmd.Env = append(append(os.Environ(), wrap...), o.env...)
+	if o.rootfs != "" {
+		cmd.Env = append(wrap, o.env...) // a container's environment is its image's
+	}
 	if !o.noCgroup {
 		p.cg = newCgroup(t)
 		fd, err := unix.Open(p.cg, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -418,8 +428,43 @@ func wrapMain() {
 		}
 	}
 	bin := os.Getenv("HERMES_TEST_INIT")
+	if root := os.Getenv("HERMES_TEST_ROOTFS"); root != "" {
+		if err := enterRootfs(root, os.Getenv("HERMES_TEST_CWD")); err != nil {
+			die("enter %s: %v", root, err)
+		}
+		bin = "/init"
+	}
 	err := unix.Exec(bin, append([]string{bin}, os.Args[1:]...), env)
 	die("exec %s: %v", bin, err)
+}
+
+// enterRootfs mounts what a container runtime gives a container into root
+// (the host's /usr read-only, /dev, /sys with the cgroup mounts as they are
+// now, a fresh /proc, tmpfs on /run and /tmp) and chroots into it.
+func enterRootfs(root, cwd string) error {
+	for _, d := range []string{"usr", "dev", "sys"} {
+		if err := unix.Mount("/"+d, filepath.Join(root, d), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind /%s: %w", d, err)
+		}
+	}
+	if err := unix.Mount("", filepath.Join(root, "usr"), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		return fmt.Errorf("remount /usr read-only: %w", err)
+	}
+	if err := unix.Mount("proc", filepath.Join(root, "proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount proc: %w", err)
+	}
+	for d, mode := range map[string]string{"run": "mode=0755", "tmp": "mode=1777"} {
+		if err := unix.Mount("tmpfs", filepath.Join(root, d), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, mode); err != nil {
+			return fmt.Errorf("mount tmpfs on /%s: %w", d, err)
+		}
+	}
+	if err := unix.Chroot(root); err != nil {
+		return err
+	}
+	if cwd == "" {
+		cwd = "/"
+	}
+	return unix.Chdir(cwd)
 }
 
 func cgroupMountPoints() []string {

@@ -24,6 +24,9 @@ func main() {
 // run dispatches on the program's name (an s6 program, package s6compat),
 // then on the first argument: a subcommand, or the init itself.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && filepath.Base(args[0]) == earlysignal.AsInitName {
+		return runAsInit(args[1:], stderr)
+	}
 	if len(args) > 0 && s6compat.IsTool(filepath.Base(args[0])) {
 		return s6compat.RunTool(filepath.Base(args[0]), args[1:], s6compat.IO{
 			Environ: os.Environ(), Stdin: os.Stdin, Stdout: stdout, Stderr: stderr,

@@ -52,7 +52,7 @@ func s6Boot(cfg *config.Config, specs []supervisor.ServiceSpec, rescan func() ([
 			if specs[i].Profile == "" {
 				continue
 			}
-			specs[i].Source = "scandir"
+			specs[i].Source = supervisor.SourceScanDir
 			if _, err := os.Lstat(filepath.Join(s6.ScanDir, specs[i].Name)); err == nil {
 				specs[i].ID = s6compat.DirID(filepath.Join(s6.ScanDir, specs[i].Name))
 				continue // already there: the same service
@@ -65,7 +65,7 @@ func s6Boot(cfg *config.Config, specs []supervisor.ServiceSpec, rescan func() ([
 		}
 	}
 	publish(specs)
-	scan := func() ([]supervisor.ServiceSpec, error) { return scanSpecs(cfg, log) }
+	scan := func() ([]supervisor.ServiceSpec, error) { return scanSpecs(cfg, os.Environ(), os.Environ(), log) }
 	found, err := scan()
 	if err != nil {
 		log.Warnf("s6: %v", err)
@@ -91,9 +91,10 @@ func s6Boot(cfg *config.Config, specs []supervisor.ServiceSpec, rescan func() ([
 }
 
 // scanSpecs reads the scan directory into services: a gateway-<profile>
-// directory of an existing profile is that profile's gateway slot, any
-// other directory the service s6-supervise would run.
-func scanSpecs(cfg *config.Config, log *supervisor.Logger) ([]supervisor.ServiceSpec, error) {
+// directory of an existing profile is that profile's gateway slot, run with
+// gatewayEnv (the container's environment), any other directory the service
+// s6-supervise would run, with svcEnv (the supervision tree's).
+func scanSpecs(cfg *config.Config, svcEnv, gatewayEnv []string, log *supervisor.Logger) ([]supervisor.ServiceSpec, error) {
 	dirs, warnings, err := s6compat.ReadScanDir(cfg.S6.ScanDir)
 	for _, w := range warnings {
 		log.Warnf("s6: %s", w)
@@ -103,11 +104,11 @@ func scanSpecs(cfg *config.Config, log *supervisor.Logger) ([]supervisor.Service
 	}
 	var specs []supervisor.ServiceSpec
 	for _, d := range dirs {
-		if spec, ok := adoptGateway(cfg, d, log); ok {
+		if spec, ok := adoptGateway(cfg, gatewayEnv, d, log); ok {
 			specs = append(specs, spec)
 			continue
 		}
-		specs = append(specs, d.Spec(os.Environ()))
+		specs = append(specs, d.Spec(svcEnv))
 	}
 	return specs, nil
 }
@@ -116,7 +117,7 @@ func scanSpecs(cfg *config.Config, log *supervisor.Logger) ([]supervisor.Service
 // profile exists as the boot plan would find it: the root profile always
 // (with gateway slots enabled), a named one when profiles/<name> is a
 // directory, not a symlink, holding SOUL.md.
-func adoptGateway(cfg *config.Config, d s6compat.ServiceDir, log *supervisor.Logger) (supervisor.ServiceSpec, bool) {
+func adoptGateway(cfg *config.Config, environ []string, d s6compat.ServiceDir, log *supervisor.Logger) (supervisor.ServiceSpec, bool) {
 	profile, ok := strings.CutPrefix(d.Name, "gateway-")
 	if !ok || !cfg.Gateway.Enabled || !gateway.ValidProfileName(profile) && profile != gateway.DefaultProfile {
 		return supervisor.ServiceSpec{}, false
@@ -133,7 +134,7 @@ func adoptGateway(cfg *config.Config, d s6compat.ServiceDir, log *supervisor.Log
 			return supervisor.ServiceSpec{}, false
 		}
 	}
-	spec := gatewaySpec(cfg, home, boot.Slot{Profile: profile, Dir: dir, Autostart: !d.Down}, log)
-	spec.Source, spec.ID = "scandir", d.ID
+	spec := gatewaySpec(cfg, environ, home, boot.Slot{Profile: profile, Dir: dir, Autostart: !d.Down}, log)
+	spec.Source, spec.ID = supervisor.SourceScanDir, d.ID
 	return spec, true
 }

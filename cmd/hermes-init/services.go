@@ -41,21 +41,21 @@ func runServices(in *supervisor.Init, cfg *config.Config, mainArgv []string, get
 			log.Errorf("boot: %v", err)
 			return 1
 		}
-		specs = gatewaySpecs(cfg, plan, log)
+		specs = gatewaySpecs(cfg, os.Environ(), plan, log)
 		rescan = func() ([]supervisor.ServiceSpec, error) {
 			p, err := makePlan(cfg, mainArgv, getenv)
 			if err != nil {
 				return nil, err
 			}
 			logWarnings(log, p)
-			return gatewaySpecs(cfg, p, log), nil
+			return gatewaySpecs(cfg, os.Environ(), p, log), nil
 		}
 		if mainArgv != nil && boot.SupervisedByASlot(mainArgv, getenv) {
 			log.Infof("main command %q is the gateway the slot gateway-default supervises (legacy `gateway run`): not running it separately", mainArgv)
 			mainArgv = nil
 		}
 	}
-	specs = append(specs, serviceSpecs(cfg, log)...)
+	specs = append(specs, serviceSpecs(cfg, os.Environ(), log)...)
 	if len(mainArgv) == 0 {
 		mainArgv = nil
 	}
@@ -136,32 +136,33 @@ func logWarnings(log *supervisor.Logger, p boot.Plan) {
 // gatewaySpecs turns the plan's slots into services: the gateway command of
 // the configuration, run as the gateway user with the supervised-child
 // environment, logging to $HERMES_HOME/logs/gateways/<profile>.
-func gatewaySpecs(cfg *config.Config, plan boot.Plan, log *supervisor.Logger) []supervisor.ServiceSpec {
+func gatewaySpecs(cfg *config.Config, environ []string, plan boot.Plan, log *supervisor.Logger) []supervisor.ServiceSpec {
 	var specs []supervisor.ServiceSpec
 	for _, slot := range plan.Slots {
-		specs = append(specs, gatewaySpec(cfg, plan.Home, slot, log))
+		specs = append(specs, gatewaySpec(cfg, environ, plan.Home, slot, log))
 	}
 	return specs
 }
 
-// gatewaySpec is one gateway slot's service.
-func gatewaySpec(cfg *config.Config, home string, slot boot.Slot, log *supervisor.Logger) supervisor.ServiceSpec {
+// gatewaySpec is one gateway slot's service; environ is the container's
+// environment, which the gateway gets (as with-contenv gives it under s6).
+func gatewaySpec(cfg *config.Config, environ []string, home string, slot boot.Slot, log *supervisor.Logger) supervisor.ServiceSpec {
 	g := cfg.Gateway
 	return supervisor.ServiceSpec{
 		Name: slot.Name(), Profile: slot.Profile, Home: slot.Dir,
 		Argv:      cfg.GatewayArgv(slot.Profile),
-		Env:       cfg.GatewayEnv(os.Environ(), home),
+		Env:       cfg.GatewayEnv(environ, home),
 		Dir:       g.Workdir,
 		Cred:      credential(g.Exec),
 		Limits:    limits(g.Exec),
 		Log:       logOptions(cfg, slot.Name(), home, filepath.Join(home, "logs", "gateways", slot.Profile), g.Exec, log),
-		Autostart: slot.Autostart, Source: "plan",
+		Autostart: slot.Autostart, Source: supervisor.SourcePlan,
 	}
 }
 
 // serviceSpecs turns the configured static services into services; their
 // files log to $HERMES_HOME/logs/services/<name> when there is a home.
-func serviceSpecs(cfg *config.Config, log *supervisor.Logger) []supervisor.ServiceSpec {
+func serviceSpecs(cfg *config.Config, environ []string, log *supervisor.Logger) []supervisor.ServiceSpec {
 	var specs []supervisor.ServiceSpec
 	for _, s := range cfg.Services {
 		home := cfg.Gateway.Home
@@ -170,10 +171,10 @@ func serviceSpecs(cfg *config.Config, log *supervisor.Logger) []supervisor.Servi
 			home, dir = "", ""
 		}
 		specs = append(specs, supervisor.ServiceSpec{
-			Name: s.Name, Argv: s.Command, Env: s.Environ(os.Environ()), Dir: s.Workdir,
+			Name: s.Name, Argv: s.Command, Env: s.Environ(environ), Dir: s.Workdir,
 			Cred: credential(s.Exec), Limits: limits(s.Exec),
 			Log:       logOptions(cfg, s.Name, home, dir, s.Exec, log),
-			Autostart: s.Autostart, Source: "config",
+			Autostart: s.Autostart, Source: supervisor.SourceConfig,
 		})
 	}
 	return specs
