@@ -23,6 +23,9 @@ type invocation struct {
 	command command
 	profile string // gateway.DefaultProfile for the root profile
 	replace bool   // gateway run --replace
+	// noSupervise: gateway run --no-supervise, the opt-out of the hand-over
+	// to s6 (see redirect.go).
+	noSupervise bool
 }
 
 // parseArgs reads a command line shaped like the real CLI's:
@@ -94,7 +97,7 @@ func parseGatewayRun(inv invocation, args []string) (invocation, error) {
 		case "--replace":
 			inv.replace = true
 		case "--no-supervise":
-			// Accepted: the stub never hands itself over to a supervisor.
+			inv.noSupervise = true
 		case "-h", "--help":
 			inv.command = cmdHelp
 		default:

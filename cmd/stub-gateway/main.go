@@ -50,5 +50,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case cmdDashboard:
 		return runDashboard(getenv, stdout)
 	}
+	if handsOver(inv, getenv) {
+		return runHandOver(inv, getenv, stdout, stderr)
+	}
 	return runGateway(inv, args, getenv, stdout, stderr)
 }

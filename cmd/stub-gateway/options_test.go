@@ -84,15 +84,16 @@ func TestParseArgs(t *testing.T) {
 		args []string
 		want invocation
 	}{
-		{[]string{"gateway", "run"}, invocation{cmdGateway, "default", false}},
-		{[]string{"gateway", "run", "--replace"}, invocation{cmdGateway, "default", true}},
-		{[]string{"-p", "work", "gateway", "run", "--replace"}, invocation{cmdGateway, "work", true}},
-		{[]string{"--profile", "a_b-1", "gateway", "run"}, invocation{cmdGateway, "a_b-1", false}},
-		{[]string{"-p", "default", "gateway", "run"}, invocation{cmdGateway, "default", false}},
-		{[]string{"dashboard", "--host", "0.0.0.0"}, invocation{cmdDashboard, "default", false}},
-		{[]string{"version"}, invocation{cmdVersion, "default", false}},
-		{[]string{"--help"}, invocation{cmdHelp, "default", false}},
-		{[]string{"gateway", "run", "-h"}, invocation{cmdHelp, "default", false}},
+		{[]string{"gateway", "run"}, invocation{command: cmdGateway, profile: "default", replace: false}},
+		{[]string{"gateway", "run", "--replace"}, invocation{command: cmdGateway, profile: "default", replace: true}},
+		{[]string{"-p", "work", "gateway", "run", "--replace"}, invocation{command: cmdGateway, profile: "work", replace: true}},
+		{[]string{"--profile", "a_b-1", "gateway", "run"}, invocation{command: cmdGateway, profile: "a_b-1", replace: false}},
+		{[]string{"-p", "default", "gateway", "run"}, invocation{command: cmdGateway, profile: "default", replace: false}},
+		{[]string{"dashboard", "--host", "0.0.0.0"}, invocation{command: cmdDashboard, profile: "default", replace: false}},
+		{[]string{"version"}, invocation{command: cmdVersion, profile: "default", replace: false}},
+		{[]string{"--help"}, invocation{command: cmdHelp, profile: "default", replace: false}},
+		{[]string{"gateway", "run", "-h"}, invocation{command: cmdHelp, profile: "default", replace: false}},
+		{[]string{"gateway", "run", "--no-supervise"}, invocation{command: cmdGateway, profile: "default", noSupervise: true}},
 	} {
 		got, err := parseArgs(c.args)
 		is.NoErr(err)
