@@ -186,3 +186,100 @@ func TestAsInitMainProgram(t *testing.T) {
 		is.True(strings.Contains(p.errors(), `"no-such-program"`)) // the message names it
 	})
 }
+
+// hermesImage makes the root an image of the Hermes kind, of our own: the
+// stub gateway as hermes, a main wrapper that runs the container's command
+// as the gateway user (s6-setuidgid by name, as s6-overlay images do) and
+// hands a first word that is not a program to hermes, HERMES_HOME. swap:
+// the image's own cont-init script registers the default slot in
+// /run/service, as Hermes's reconciler does under s6-overlay; native:
+// hermes-init's configuration makes the boot plan do it.
+func hermesImage(r *rootfs, native bool) []string {
+	r.script("/opt/wrapper.sh", "/command/with-contenv sh", `set -e
+as_user() { if [ "$(id -u)" = 0 ]; then exec s6-setuidgid hermes "$@"; fi; exec "$@"; }
+[ "$#" -gt 0 ] || as_user hermes
+if command -v "$1" >/dev/null 2>&1; then as_user "$@"; fi
+as_user hermes "$@"`)
+	if native {
+		r.write("/etc/hermes-init/hermes-init.toml", "grace = \"5s\"\n[restart]\nbackoff_min = \"100ms\"\n", 0o644)
+	} else {
+		r.script("/etc/cont-init.d/02-register", "/bin/sh", `set -e
+chown hermes:hermes /run/service
+mkdir /run/service/.gateway-default.tmp
+printf '#!/bin/sh\nexec hermes gateway run --replace\n' > /run/service/.gateway-default.tmp/run
+chmod 755 /run/service/.gateway-default.tmp/run
+touch /run/service/.gateway-default.tmp/down
+chown -R hermes:hermes /run/service/.gateway-default.tmp
+mv /run/service/.gateway-default.tmp /run/service/gateway-default`)
+	}
+	return []string{rootPath, "HERMES_HOME=" + rootHome}
+}
+
+// TestAsInitHermesCommands: the container commands of the Hermes image work
+// through its main wrapper under /init (issue: the way in was broken):
+// a program (`sleep 1`) runs as the gateway user and its status is the
+// container's; a hermes subcommand (`dashboard ...`, `version`) reaches
+// hermes; `gateway run` is handed over to the default slot by the gateway
+// itself, which says so; `gateway run --no-supervise` and
+// HERMES_GATEWAY_NO_SUPERVISE=1 run the gateway as the main program, with
+// the slot left down.
+func TestAsInitHermesCommands(t *testing.T) {
+	for _, native := range []bool{false, true} {
+		mode := map[bool]string{false: "swap", true: "native"}[native]
+		t.Run(mode+"/programs", func(t *testing.T) {
+			is := is.New(t)
+			r := newRootfs(t)
+			env := hermesImage(r, native)
+			p := r.start(env, "/opt/wrapper.sh", "sh", "-c", "sleep 1; echo \"uid=$(id -u)\"; exit 3")
+			is.Equal(p.wait(30*time.Second), 3) // sleep ran, through s6-setuidgid
+			is.True(slices.Contains(p.output(), "uid="+gwUID))
+			p = r.start(env, "/opt/wrapper.sh", "dashboard", "--host", "127.0.0.1", "--no-open")
+			is.Equal(p.wait(30*time.Second), 0)
+			is.True(strings.HasPrefix(p.waitLine("stub-gateway: dashboard pid=", time.Second), "stub-gateway: dashboard pid=")) // hermes dashboard ran
+			p = r.start(env, "/opt/wrapper.sh", "version")
+			is.Equal(p.wait(30*time.Second), 0)
+			p.waitLine("hermes stub-gateway", time.Second)
+		})
+		t.Run(mode+"/gateway run", func(t *testing.T) {
+			is := is.New(t)
+			r := newRootfs(t)
+			p := r.start(hermesImage(r, native), "/opt/wrapper.sh", "gateway", "run")
+			l := p.waitLine("stub-gateway: profile=default pid=", 30*time.Second)
+			is.True(strings.Contains(l, "gateway is now running under s6 supervision")) // the hand-over's breadcrumb
+			p.waitLine("[gateway-default] stub-gateway: profile=default pid=", 30*time.Second)
+			waitFor(t, 30*time.Second, "the main program to be sleep infinity, a child of PID 1", func() bool {
+				return slices.Contains(childComms(p.pid()), "sleep")
+			})
+			p.signal(syscall.SIGTERM)
+			is.Equal(p.wait(30*time.Second), 0)
+		})
+		for _, optOut := range []struct {
+			name string
+			env  []string
+			args []string
+		}{
+			{"--no-supervise", nil, []string{"gateway", "run", "--no-supervise"}},
+			{"HERMES_GATEWAY_NO_SUPERVISE", []string{"HERMES_GATEWAY_NO_SUPERVISE=1"}, []string{"gateway", "run"}},
+		} {
+			t.Run(mode+"/"+optOut.name, func(t *testing.T) {
+				is := is.New(t)
+				r := newRootfs(t)
+				env := append(hermesImage(r, native), optOut.env...)
+				p := r.start(env, append([]string{"/opt/wrapper.sh"}, optOut.args...)...)
+				l := p.waitLine("stub-gateway: profile=default pid=", 30*time.Second)
+				is.True(!strings.Contains(l, "s6 supervision")) // no hand-over
+				p.waitLine("stub-gateway: profile=default pid=", time.Second)
+				waitFor(t, 30*time.Second, "the gateway to run as the main program", func() bool {
+					return slices.ContainsFunc(p.output(), func(l string) bool {
+						return strings.HasPrefix(l, "stub-gateway: profile=default") && strings.HasSuffix(l, "state=running")
+					})
+				})
+				p.signal(syscall.SIGTERM)
+				is.Equal(p.wait(30*time.Second), 0)
+				for _, l := range p.output() {
+					is.True(!strings.HasPrefix(l, "[gateway-default]")) // the slot never ran
+				}
+			})
+		}
+	}
+}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -210,4 +212,70 @@ func (r *rootfs) inBundle(bundle string, names ...string) {
 func (r *rootfs) start(env []string, args ...string) *proc {
 	r.t.Helper()
 	return start(r.t, nsOpts{pid1: true, cgroupNS: true, rootfs: r.dir, cwd: rootWork, env: env}, args...)
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// childComms lists the command names (comm) of ppid's children, as the host
+// sees them.
+func childComms(ppid int) []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		f := strings.Fields(s[end+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(ppid) {
+			out = append(out, s[open+1:end])
+		}
+	}
+	return out
+}
+
+// exec runs a command inside the container of p (its mount and PID
+// namespaces, its root), as `docker exec` would, with the image's PATH, and
+// returns its combined output and status.
+func (r *rootfs) exec(p *proc, uid int, args ...string) (string, int) {
+	r.t.Helper()
+	nsenter, err := exec.LookPath("nsenter")
+	if err != nil {
+		r.t.Skip("needs nsenter (util-linux)")
+	}
+	argv := []string{"-t", strconv.Itoa(p.pid()), "-m", "-p", "-r", "-w"}
+	if uid != 0 {
+		argv = append(argv, "-S", strconv.Itoa(uid), "-G", strconv.Itoa(uid))
+	}
+	cmd := exec.Command(nsenter, append(append(argv, "--"), args...)...)
+	cmd.Env = []string{rootPath}
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		r.t.Fatalf("nsenter %v: %v", args, err)
+	}
+	return string(out), code
+}
+
+// inside is the path of p in the running container (its /run and /tmp
+// included), as the host reaches it.
+func (r *rootfs) inside(p *proc, path string) string {
+	return filepath.Join("/proc", strconv.Itoa(p.pid()), "root", path)
 }
