@@ -22,6 +22,9 @@ var (
 	repoRoot string   // the checkout: Dockerfile, rootfs/, compose files
 	compose  []string // the compose command: docker-compose, or docker compose
 	engine   engineInfo
+	binaries string // the static binaries: HERMES_INIT_BIN_DIR, or built for the run
+	// builtBinaries is binaries when the run built them; sweep removes it.
+	builtBinaries string
 )
 
 // label marks everything a run creates: hermes-init-e2e=<runID>.
@@ -124,18 +127,25 @@ func buildImage() error {
 			return fmt.Errorf("copy %s: %v: %s", f, r.err, r.stderr)
 		}
 	}
-	bin := filepath.Join(ctx, "bin")
-	if dir := os.Getenv("HERMES_INIT_BIN_DIR"); dir != "" {
-		if err := os.Mkdir(bin, 0o755); err != nil {
+	binaries = os.Getenv("HERMES_INIT_BIN_DIR")
+	if binaries == "" {
+		// Built for the run; sweep removes them (builtBinaries).
+		if binaries, err = os.MkdirTemp("", "hermes-init-e2e-bin-"); err != nil {
 			return err
 		}
-		for _, name := range []string{"hermes-init", "stub-gateway"} {
-			if err := copyFile(filepath.Join(dir, name), filepath.Join(bin, name)); err != nil {
-				return err
-			}
+		builtBinaries = binaries
+		if r := cmd(context.Background(), 5*time.Minute, filepath.Join(repoRoot, "scripts", "build"), binaries); r.err != nil {
+			return fmt.Errorf("scripts/build: %v: %s", r.err, r.stderr)
 		}
-	} else if r := cmd(context.Background(), 5*time.Minute, filepath.Join(repoRoot, "scripts", "build"), bin); r.err != nil {
-		return fmt.Errorf("scripts/build: %v: %s", r.err, r.stderr)
+	}
+	bin := filepath.Join(ctx, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		return err
+	}
+	for _, name := range []string{"hermes-init", "stub-gateway"} {
+		if err := copyFile(filepath.Join(binaries, name), filepath.Join(bin, name)); err != nil {
+			return err
+		}
 	}
 	r := cmd(context.Background(), 10*time.Minute, "docker", "build", "--label", label+"="+runID, "-t", image, ctx)
 	if r.err != nil {
@@ -166,6 +176,9 @@ func copyFile(from, to string) error {
 // networks and the image.
 func sweep() {
 	ctx := context.Background()
+	if builtBinaries != "" {
+		os.RemoveAll(builtBinaries)
+	}
 	filter := "label=" + label + "=" + runID
 	list := func(args ...string) []string {
 		return strings.Fields(cmd(ctx, time.Minute, "docker", append(args, "-q", "--filter", filter)...).stdout)
