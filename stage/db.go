@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hermes-init/hermes-init/stage/execline"
 )
 
 // Kind is what an s6-rc service is (its type file).
@@ -267,7 +269,7 @@ func readScript(dir, file string, required bool) ([]string, error) {
 	case err != nil:
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
-	argv, err := LexExecline(b)
+	argv, err := execline.Lex(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}

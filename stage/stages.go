@@ -386,8 +386,9 @@ func (st *Stages) halt(status int, format string, args ...any) {
 	st.mu.Lock()
 	st.exitCode = status
 	st.mu.Unlock()
-	if err := os.WriteFile(st.Paths.ExitCode, []byte(strconv.Itoa(status)+"\n"), 0o644); err != nil {
-		st.warnf("hermes-init: %v", err)
+	err := os.WriteFile(st.Paths.ExitCode, []byte(strconv.Itoa(status)+"\n"), 0o644)
+	if err != nil && !errors.Is(err, os.ErrNotExist) { // missing: /run was not writable, as said
+		st.warnf("%v", err)
 	}
 }
 
@@ -404,7 +405,7 @@ func (st *Stages) ExitStatus() int {
 	s := strings.TrimSpace(string(b))
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 || n > 255 {
-		st.warnf("hermes-init: %s: %q is not an exit status (0 to 255); exiting 0", st.Paths.ExitCode, s)
+		st.warnf("%s: %q is not an exit status (0 to 255); exiting 0", st.Paths.ExitCode, s)
 		return 0
 	}
 	return n

@@ -46,14 +46,19 @@ func runAsInit(command []string, stderr io.Writer) int {
 	// What s6-overlay's /init and preinit do before stage 1.
 	path := initPath(lookup(environ, "PATH"))
 	containerEnv := setEnv(environ, "PATH", path)
-	if err := preinit(settings, log); err != nil {
+	if err := preinit(settings, log); errors.Is(err, errRunReadOnly) {
+		// s6-overlay's preinit runs as root (setuid) and fixes /run; a
+		// PID 1 started with --user cannot. The stages then see the
+		// container's environment itself, since no envdir can hold it.
+		log.Warnf("%v: no /run/s6 (container environment, halt, the s6 programs' scan directory); the stages get the container's environment as with S6_KEEP_ENV=1", err)
+		settings.KeepEnv = true
+	} else if err != nil {
 		log.Errorf("%v", err)
 		return 1
 	}
 	paths := stage.DefaultPaths(settings)
 	if err := writeExitCode(paths.ExitCode); err != nil {
-		log.Errorf("%v", err)
-		return 1
+		log.Warnf("%v (the exit status is kept in memory)", err)
 	}
 	stageEnv := []string{"PATH=" + path}
 	if settings.KeepEnv {
@@ -72,8 +77,7 @@ func runAsInit(command []string, stderr io.Writer) int {
 		log.Warnf("s6: %v (scripts cannot halt the container)", err)
 	}
 	if err := s6compat.PrepareScanDir(cfg.S6.ScanDir, cfg.ControlSocket, s6compat.Owner{UID: -1, GID: -1}); err != nil {
-		log.Errorf("s6: %v", err)
-		return 1
+		log.Warnf("s6: %v (the s6 programs will not reach hermes-init)", err)
 	}
 	db, err := stage.ReadDB(paths.SourceDir, paths.BundleDir)
 	if err != nil {
@@ -157,12 +161,18 @@ func preinit(s stage.Settings, log *supervisor.Logger) error {
 		}
 	}
 	for _, p := range []string{"/run/s6", "/run/service"} {
-		if err := os.Mkdir(p, 0o755); err != nil {
+		if err := os.Mkdir(p, 0o755); errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EROFS) {
+			return fmt.Errorf("%w (uid %d): create %s: %v", errRunReadOnly, os.Geteuid(), p, err)
+		} else if err != nil {
 			return fmt.Errorf("create %s: %w", p, err)
 		}
 	}
 	return nil
 }
+
+// errRunReadOnly: /run cannot be written by this user; hermes-init goes on
+// without what it keeps there.
+var errRunReadOnly = errors.New("preinit: /run is not writable")
 
 // fixVarRun makes /var/run a symlink to /run when it is missing or an empty
 // directory; a /var/run with something in it is left, with a warning (s6-

@@ -25,11 +25,11 @@ type rootfs struct {
 
 // The rootfs' fixed places.
 const (
-	rootLog  = "/opt/log"    // where the tests' scripts append one line per step
-	rootBin  = "/opt/bin"    // the stub gateway as hermes, the tests' programs
-	rootHome = "/opt/data"   // HERMES_HOME, the gateway user's
-	rootWork = "/work"       // the container's working directory
-	gwUID    = "10000"       // the gateway user, hermes
+	rootLog  = "/opt/log"                                   // where the tests' scripts append one line per step
+	rootBin  = "/opt/bin"                                   // the stub gateway as hermes, the tests' programs
+	rootHome = "/opt/data"                                  // HERMES_HOME, the gateway user's
+	rootWork = "/work"                                      // the container's working directory
+	gwUID    = "10000"                                      // the gateway user, hermes
 	rootPath = "PATH=/opt/bin:/usr/local/bin:/usr/bin:/bin" // the image's PATH
 )
 

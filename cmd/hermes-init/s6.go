@@ -104,6 +104,9 @@ func scanSpecs(cfg *config.Config, svcEnv, gatewayEnv []string, log *supervisor.
 	}
 	var specs []supervisor.ServiceSpec
 	for _, d := range dirs {
+		if err := d.MarkSupervised(); err != nil {
+			log.Warnf("s6: %v", err)
+		}
 		if spec, ok := adoptGateway(cfg, gatewayEnv, d, log); ok {
 			specs = append(specs, spec)
 			continue

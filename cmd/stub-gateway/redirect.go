@@ -74,4 +74,3 @@ func runHandOver(inv invocation, getenv func(string) string, stdout, stderr io.W
 	}
 	select {} // no sleep(1) in the image: sleep here
 }
-

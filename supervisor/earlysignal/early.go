@@ -42,7 +42,7 @@ var (
 var passiveNames = map[string]bool{
 	"s6-svc": true, "s6-svstat": true, "s6-svscanctl": true, "s6-svwait": true,
 	"s6-setuidgid": true, "with-contenv": true, "s6-log": true,
-	"printcontenv": true, "halt": true,
+	"printcontenv": true, "halt": true, "execlineb": true, "s6-sleep": true,
 }
 
 func init() {

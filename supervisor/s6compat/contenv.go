@@ -2,6 +2,7 @@ package s6compat
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -141,7 +142,13 @@ func runWithContenv(args []string, o IO, envdir string) int {
 			}
 		}
 		var err error
-		if env, err = ReadEnvdir(envdir, env); err != nil {
+		switch env, err = ReadEnvdir(envdir, env); {
+		case errors.Is(err, os.ErrNotExist):
+			// No container environment was written (hermes-init ran as a
+			// user that cannot write /run, or this is not its container):
+			// the caller's environment is the container's.
+			env = o.Environ
+		case err != nil:
 			return fatal(o, prog, exitSys, "unable to envdir %s: %v", envdir, unwrapPath(err))
 		}
 	}

@@ -255,3 +255,24 @@ func parseSignalName(s string) syscall.Signal {
 	}
 	return unix.SignalNum("SIG" + strings.TrimPrefix(strings.ToUpper(s), "SIG"))
 }
+
+// MarkSupervised creates the directory's supervise/ as s6-supervise does
+// when it takes a service (mode 0700; here owned by whoever the service runs
+// as), unless it exists: scripts and tests look for it to tell a supervised
+// directory (Hermes's probes do). hermes-init keeps nothing in it: the s6
+// programs ask hermes-init over its socket.
+func (d ServiceDir) MarkSupervised() error {
+	p := filepath.Join(d.Path, "supervise")
+	if err := os.Mkdir(p, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil
+		}
+		return fmt.Errorf("create %s: %w", p, err)
+	}
+	if d.UID >= 0 {
+		if err := os.Lchown(p, d.UID, d.GID); err != nil {
+			return fmt.Errorf("chown %s: %w", p, err)
+		}
+	}
+	return nil
+}

@@ -9,7 +9,7 @@ import (
 // Tools are the names under which hermes-init is an s6 program (argv[0]'s
 // last element). Package earlysignal keeps the same list: under these names
 // hermes-init must not catch signals.
-var Tools = []string{"s6-svc", "s6-svstat", "s6-svscanctl", "s6-svwait", "s6-setuidgid", "with-contenv", "s6-log", "printcontenv", "halt"}
+var Tools = []string{"s6-svc", "s6-svstat", "s6-svscanctl", "s6-svwait", "s6-setuidgid", "with-contenv", "s6-log", "printcontenv", "halt", "execlineb", "s6-sleep"}
 
 // The exit statuses the s6 programs share.
 const (
@@ -57,6 +57,10 @@ func RunTool(name string, args []string, o IO) int {
 		return runPrintcontenv(args, o)
 	case "halt":
 		return runHalt(args, o)
+	case "execlineb":
+		return runExeclineb(args, o)
+	case "s6-sleep":
+		return runS6Sleep(args, o)
 	}
 	fmt.Fprintf(o.Stderr, "hermes-init: %s is not an s6 program hermes-init answers as\n", name)
 	return exitUsage

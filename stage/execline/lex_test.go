@@ -1,4 +1,4 @@
-package stage
+package execline
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("STAGE_TEST_PRINTARGS") != "" {
+	if os.Getenv("EXECLINE_TEST_PRINTARGS") != "" {
 		// The helper the differential test runs at the end of a script:
 		// it prints the arguments execlineb gave it.
 		b, _ := json.Marshal(os.Args[1:])
@@ -50,18 +50,18 @@ var lexCases = []struct {
 	{"NUL ends the text", "echo a\x00 b", []string{"echo", "a"}},
 }
 
-func TestLexExecline(t *testing.T) {
+func TestLex(t *testing.T) {
 	for _, c := range lexCases {
 		t.Run(c.name, func(t *testing.T) {
 			is := is.New(t)
-			got, err := LexExecline([]byte(c.src))
+			got, err := Lex([]byte(c.src))
 			is.NoErr(err)
 			is.Equal(got, c.want)
 		})
 	}
 }
 
-func TestLexExeclineErrors(t *testing.T) {
+func TestLexErrors(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{"echo }", "line 1: unmatched }"},
 		{"if { true", "line 1: unterminated block"},
@@ -72,17 +72,17 @@ func TestLexExeclineErrors(t *testing.T) {
 		{`echo "\0x"`, "invalid numeric escape"},
 		{`echo "\300"`, "invalid numeric escape"},
 	} {
-		_, err := LexExecline([]byte(c.src))
+		_, err := Lex([]byte(c.src))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want one with %q", c.src, err, c.want)
 		}
 	}
 }
 
-// TestLexExeclineAgainstExeclineb runs every case through the real execlineb
+// TestLexAgainstExeclineb runs every case through the real execlineb
 // (Debian's execline package) and compares the command lines. .ci/run
 // installs execline; elsewhere the test skips.
-func TestLexExeclineAgainstExeclineb(t *testing.T) {
+func TestLexAgainstExeclineb(t *testing.T) {
 	execlineb, err := exec.LookPath("execlineb")
 	if err != nil {
 		requireOrSkip(t, "execline", "needs execlineb (Debian package execline)")
@@ -102,7 +102,7 @@ func TestLexExeclineAgainstExeclineb(t *testing.T) {
 			script := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_"))
 			is.NoErr(os.WriteFile(script, []byte(self+" "+c.src), 0o644))
 			cmd := exec.Command(execlineb, "-P", script)
-			cmd.Env = append(os.Environ(), "STAGE_TEST_PRINTARGS=1")
+			cmd.Env = append(os.Environ(), "EXECLINE_TEST_PRINTARGS=1")
 			out, err := cmd.Output()
 			is.NoErr(err) // execlineb ran the helper
 			var got []string

@@ -1,4 +1,7 @@
-package stage
+// Package execline reads execline scripts as execlineb's lexer does: the
+// up and down files of s6-rc oneshots, and the scripts hermes-init runs
+// when it answers as execlineb.
+package execline
 
 import (
 	"errors"
@@ -6,10 +9,11 @@ import (
 	"strings"
 )
 
-// LexExecline turns the text of an s6-rc oneshot's up or down file into the
-// command line s6-rc runs, as s6-rc-compile does with execlineb's lexer: the
-// file is not a shell script but one command line, which may use execline
-// blocks. The rules, from execlineb's documentation:
+// Lex turns the text of an s6-rc oneshot's up or down file, or of an
+// execlineb script, into the one command line s6-rc or execlineb runs (s6-rc
+// lexes those files with execlineb's lexer too): not a shell script, but
+// words, which may form execline blocks. The rules, from execlineb's
+// documentation:
 //
 //   - words are separated by white space (newlines and control characters
 //     included);
@@ -27,7 +31,7 @@ import (
 //
 // Nothing is substituted: there are no variables at this stage. An empty
 // result means there is nothing to run (success, as execlineb).
-func LexExecline(src []byte) ([]string, error) {
+func Lex(src []byte) ([]string, error) {
 	l := &lexer{src: src}
 	return l.run()
 }
