@@ -243,6 +243,9 @@ func (d *initDynamic) Prepare(ctx context.Context, sup *supervisor.Supervisor) e
 		owner = s6compat.Owner{UID: d.cfg.Gateway.UID, GID: d.cfg.Gateway.GID}
 	}
 	if d.native {
+		if found, _ := filepath.Glob(filepath.Join(d.cfg.S6.ScanDir, "gateway-*")); len(found) > 0 {
+			d.log.Warnf("boot: a cont-init script registered gateway slots in %s (%s); hermes-init's boot plan replaces them. Remove the image's own reconciler (Hermes: /etc/cont-init.d/02-reconcile-profiles), or remove hermes-init's configuration file to let it do the boot", d.cfg.S6.ScanDir, strings.Join(found, ", "))
+		}
 		if err := s6compat.PrepareScanDir(d.cfg.S6.ScanDir, d.cfg.ControlSocket, owner); err != nil {
 			return fmt.Errorf("s6: %w", err)
 		}
