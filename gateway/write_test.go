@@ -203,6 +203,17 @@ func TestWriteSurvivesKill(t *testing.T) {
 	for round := range 15 {
 		cmd := helper(t, "^TestWriteSurvivesKill$", "GATEWAY_TEST_KILL_HOME="+home)
 		is.NoErr(cmd.Start())
+		if round == 0 {
+			// The helper starts slowly on a loaded machine or under
+			// emulation: let it write once before the kills begin.
+			deadline := time.Now().Add(30 * time.Second)
+			for st, _ := ReadState(home); time.Now().Before(deadline); st, _ = ReadState(home) {
+				if _, ok := st.Raw("counter"); ok {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
 		time.Sleep(time.Duration(5+round*3) * time.Millisecond)
 		is.NoErr(cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()

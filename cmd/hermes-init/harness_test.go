@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,8 +127,19 @@ func v2Mount() string {
 func needRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: namespaces, mounts and cgroups")
+		requireOrSkip(t, "root", "needs root: namespaces, mounts and cgroups")
 	}
+}
+
+// requireOrSkip skips a test that needs what this machine lacks, unless the
+// run declares that it must have it (HERMES_TEST_REQUIRE, a comma-separated
+// list that .ci/run sets): then the test fails instead.
+func requireOrSkip(t *testing.T, need, why string) {
+	t.Helper()
+	if slices.Contains(strings.Split(os.Getenv("HERMES_TEST_REQUIRE"), ","), need) {
+		t.Fatalf("%s, and HERMES_TEST_REQUIRE declares %q", why, need)
+	}
+	t.Skip(why)
 }
 
 // newCgroup makes a throwaway cgroup for one test and removes it afterwards,

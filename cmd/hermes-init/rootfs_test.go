@@ -38,7 +38,7 @@ func newRootfs(t *testing.T) *rootfs {
 	needRoot(t)
 	for _, d := range []string{"bin", "lib", "sbin"} {
 		if target, err := os.Readlink("/" + d); err != nil || !strings.HasPrefix(target, "usr/") {
-			t.Skipf("needs a merged-/usr host (/%s a link into /usr), as Debian's: the test root borrows the host's /usr", d)
+			requireOrSkip(t, "root", "needs a merged-/usr host (/"+d+" a link into /usr), as Debian's: the test root borrows the host's /usr")
 		}
 	}
 	r := &rootfs{t: t, dir: t.TempDir()}
@@ -256,7 +256,7 @@ func (r *rootfs) exec(p *proc, uid int, args ...string) (string, int) {
 	r.t.Helper()
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
-		r.t.Skip("needs nsenter (util-linux)")
+		requireOrSkip(r.t, "root", "needs nsenter (util-linux)")
 	}
 	argv := []string{"-t", strconv.Itoa(p.pid()), "-m", "-p", "-r", "-w"}
 	if uid != 0 {
