@@ -238,6 +238,13 @@ func (d *initDynamic) Prepare(ctx context.Context, sup *supervisor.Supervisor) e
 	} else {
 		d.cfg = cfg
 	}
+	defer func() {
+		var uids []int
+		if d.cfg.Gateway.UID >= 0 {
+			uids = []int{d.cfg.Gateway.UID}
+		}
+		sup.ServeControl(uids, d.cfg.Gateway.GID) // also when the boot plan failed
+	}()
 	owner := s6compat.Owner{UID: -1, GID: -1}
 	if os.Geteuid() == 0 && d.cfg.Gateway.UID >= 0 {
 		owner = s6compat.Owner{UID: d.cfg.Gateway.UID, GID: d.cfg.Gateway.GID}
@@ -264,11 +271,6 @@ func (d *initDynamic) Prepare(ctx context.Context, sup *supervisor.Supervisor) e
 			spec.ID = s6compat.DirID(filepath.Join(d.cfg.S6.ScanDir, spec.Name))
 		}
 	}
-	var uids []int
-	if d.cfg.Gateway.UID >= 0 {
-		uids = []int{d.cfg.Gateway.UID}
-	}
-	sup.ServeControl(uids, d.cfg.Gateway.GID)
 	return nil
 }
 

@@ -127,13 +127,15 @@ func TestAsInitSignals(t *testing.T) {
 		is := is.New(t)
 		r := newRootfs(t)
 		p := r.start([]string{rootPath}, "sleep", "1000")
-		waitFor(t, 30*time.Second, "/run/service", func() bool {
-			_, err := os.Stat(r.inside(p, "/run/service/.s6-svscan"))
-			return err == nil
+		// Once stage 2 is over, /proc/PID/root is the container's root
+		// (before the chroot it is the host's).
+		waitFor(t, 30*time.Second, "the end of stage 2", func() bool {
+			return strings.Contains(p.errors(), "service legacy-services successfully started")
 		})
-		svc := r.inside(p, "/run/service/later")
-		is.NoErr(os.MkdirAll(svc, 0o755))
-		is.NoErr(os.WriteFile(filepath.Join(svc, "run"), []byte("#!/bin/sh\n"+logged("later up")+"\nexec sleep 1000\n"), 0o755))
+		staging := r.inside(p, "/run/service/.later.tmp")
+		is.NoErr(os.MkdirAll(staging, 0o755))
+		is.NoErr(os.WriteFile(filepath.Join(staging, "run"), []byte("#!/bin/sh\n"+logged("later up")+"\nexec sleep 1000\n"), 0o755))
+		is.NoErr(os.Rename(staging, r.inside(p, "/run/service/later"))) // published whole, as Hermes does
 		p.signal(syscall.SIGHUP)
 		r.waitLog("later up", 30*time.Second)
 		p.signal(syscall.SIGTERM)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -374,6 +375,12 @@ func TestTERMIgnoringGatewayKilledAfterGrace(t *testing.T) {
 	h.writeState(h.dir, map[string]any{"gateway_state": "running"})
 	p := h.start()
 	h.waitSlot("gateway-default", "up", 10*time.Second)
+	// Up means started; the stub ignores SIGTERM once it says it runs.
+	waitFor(t, 10*time.Second, "the stub gateway to run", func() bool {
+		return slices.ContainsFunc(p.output(), func(l string) bool {
+			return strings.HasPrefix(l, "[gateway-default] stub-gateway: profile=default") && strings.HasSuffix(l, "state=running")
+		})
+	})
 	t0 := time.Now()
 	p.signal(syscall.SIGTERM)
 	is.Equal(p.wait(10*time.Second), 137) // a service had to be killed

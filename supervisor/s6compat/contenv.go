@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hermes-init/hermes-init/supervisor/cgroup"
 	"github.com/hermes-init/hermes-init/supervisor/config"
 )
 
@@ -137,7 +138,10 @@ func runWithContenv(args []string, o IO, envdir string) int {
 	if !keepEnv(env) {
 		env = nil
 		for _, kv := range o.Environ {
-			if strings.HasPrefix(kv, "PATH=") {
+			// PATH stays, as emptyenv -p keeps it; so does the tag by which
+			// hermes-init finds what a service leaves behind without
+			// writable cgroups.
+			if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, cgroup.TagVar+"=") {
 				env = append(env, kv)
 			}
 		}
