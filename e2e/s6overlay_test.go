@@ -34,7 +34,9 @@ func buildS6Image(t *testing.T) string {
 	if out, err := exec.Command("file", "-L", busybox).Output(); err != nil || !strings.Contains(string(out), "statically linked") {
 		requireOrSkip(t, "busybox", "needs a static busybox at "+busybox+" (Debian package busybox-static) for the s6-overlay image")
 	}
-	s6ImageOnce.Do(func() { s6Image, s6ImageErr = buildFrom("s6overlay", map[string]string{"busybox": busybox, "hermes-init": filepath.Join(binaries, "hermes-init")}) })
+	s6ImageOnce.Do(func() {
+		s6Image, s6ImageErr = buildFrom("s6overlay", "", map[string]string{"busybox": busybox, "hermes-init": filepath.Join(binaries, "hermes-init")})
+	})
 	if s6ImageErr != nil {
 		t.Fatalf("build the s6-overlay image: %v", s6ImageErr)
 	}
@@ -42,8 +44,9 @@ func buildS6Image(t *testing.T) string {
 }
 
 // buildFrom builds the image of testdata/<dir> with the given files copied
-// into its context, tagged after the run's image.
-func buildFrom(dir string, files map[string]string) (string, error) {
+// into its context and MODE=mode ("": the Dockerfile's default), tagged
+// after the run's image.
+func buildFrom(dir, mode string, files map[string]string) (string, error) {
 	ctx, err := os.MkdirTemp("", "hermes-init-e2e-"+dir+"-")
 	if err != nil {
 		return "", err
@@ -59,7 +62,12 @@ func buildFrom(dir string, files map[string]string) (string, error) {
 		}
 	}
 	tag := image + "-" + dir
-	if r := cmd(context.Background(), 10*time.Minute, "docker", "build", "--label", label+"="+runID, "-t", tag, ctx); r.err != nil {
+	args := []string{"build", "--label", label + "=" + runID}
+	if mode != "" {
+		tag += "-" + mode
+		args = append(args, "--build-arg", "MODE="+mode)
+	}
+	if r := cmd(context.Background(), 10*time.Minute, "docker", append(args, "-t", tag, ctx)...); r.err != nil {
 		return "", fmt.Errorf("docker build: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
 	return tag, nil
