@@ -16,4 +16,10 @@
 //     would let its first forks escape.
 //   - Signals are caught from the first instruction (package earlysignal) and
 //     handled in one switch (signals.go).
+//
+// As s6-overlay's /init (Settings.Stages, stages.go) the same loop runs
+// stage 2 in a goroutine while it reaps and forwards, starts the main
+// program the stages give, and after a stop hands over to stage 3; the
+// stages start processes only through RunOnce, AddService, StartService
+// and StopService, and the stop ends with a sweep of what is left.
 package supervisor
