@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/gateway/homefs"
 )
 
 // MigratedFrom is the legacy migration record's migrated_from value.
@@ -60,6 +61,6 @@ func createState(r *os.Root, p Plan, path string, fields []gateway.Field) error 
 	if homeIsSymlink(p.Home) {
 		return fmt.Errorf("apply: refusing to write %s through symlinked path %s", path, p.Home)
 	}
-	_, err := gateway.CreateStateIn(r, fields)
+	_, err := gateway.CreateStateAt(homefs.FromRoot(r), fields)
 	return err
 }

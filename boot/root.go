@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/gateway/homefs"
 	"github.com/hermes-init/hermes-init/gateway/nofollow"
 )
 
@@ -70,7 +71,7 @@ func (p *Plan) planMigration(s *Slot, in Inputs, statePath string) bool {
 }
 
 func (p *Plan) readIntent(s *Slot, r *os.Root) gateway.RunIntent {
-	st, warns := gateway.ReadStateIn(r)
+	st, warns := gateway.ReadStateAt(homefs.FromRoot(r))
 	s.Warnings = append(s.Warnings, warns...)
 	intent, warns := gateway.Intent(st)
 	s.Warnings = append(s.Warnings, warns...)
@@ -81,7 +82,7 @@ func (p *Plan) readIntent(s *Slot, r *os.Root) gateway.RunIntent {
 // the files to sweep, and registration in the plan.
 func (p *Plan) finishSlot(s *Slot, r *os.Root, multiplexed bool) {
 	s.Autostart = !multiplexed && s.Prior.Autostart()
-	exit, warns := gateway.ReadPriorExitIn(r)
+	exit, warns := gateway.ReadPriorExitAt(homefs.FromRoot(r))
 	s.PriorExit = exit
 	s.Warnings = append(s.Warnings, warns...)
 	sweep, warns := staleFiles(r)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hermes-init/hermes-init/gateway/homefs"
 	"github.com/matryer/is"
 )
 
@@ -145,7 +146,7 @@ func TestMergeWriteConcurrent(t *testing.T) {
 	is.True(ok)
 }
 
-func TestCreateStateIn(t *testing.T) {
+func TestCreateStateAt(t *testing.T) {
 	fields := []Field{{"gateway_state", "running"}, {"desired_state", "running"}, {"timestamp", 1700000000}}
 	const want = `{"gateway_state":"running","desired_state":"running","timestamp":1700000000}` + "\n"
 	cases := []struct {
@@ -167,10 +168,10 @@ func TestCreateStateIn(t *testing.T) {
 			home := t.TempDir()
 			c.setup(t, home)
 			before, _ := os.ReadFile(filepath.Join(home, StateFile))
-			r, err := os.OpenRoot(home)
+			d, err := homefs.Open(home, false)
 			is.NoErr(err)
-			defer r.Close()
-			created, err := CreateStateIn(r, fields)
+			defer d.Close()
+			created, err := CreateStateAt(d, fields)
 			is.NoErr(err)
 			is.Equal(created, c.created)
 			after, _ := os.ReadFile(filepath.Join(home, StateFile))
@@ -180,7 +181,7 @@ func TestCreateStateIn(t *testing.T) {
 				is.Equal(after, before) // never replaced
 			}
 			assertNoTemp(t, home)
-			created, err = CreateStateIn(r, fields)
+			created, err = CreateStateAt(d, fields)
 			is.NoErr(err)
 			is.True(!created) // a second call never writes
 		})
