@@ -48,7 +48,7 @@ func ReadPriorExitAt(d *homefs.Dir) (PriorExit, []Warning) {
 	}
 	if err != nil {
 		path := filepath.Join(d.Join(StateDir), LifecycleFile)
-		return PriorExitUnknown, []Warning{{Path: path, Reason: readFailure(path, err) + "; " + consequence}}
+		return PriorExitUnknown, []Warning{{Path: path, Reason: Reason(path, err) + "; " + consequence}}
 	}
 	defer dir.Close()
 	obj, warns := readObject(dir, LifecycleFile, consequence)

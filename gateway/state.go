@@ -98,7 +98,7 @@ func noHome(path string, err error) (State, []Warning) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return State{Path: path}, nil
 	}
-	return State{Path: path}, []Warning{{Path: path, Reason: readFailure(path, err) + "; treating as no prior state"}}
+	return State{Path: path}, []Warning{{Path: path, Reason: Reason(path, err) + "; treating as no prior state"}}
 }
 
 // readObject reads name inside d as a JSON object. consequence ends every
@@ -110,7 +110,7 @@ func readObject(d *homefs.Dir, name, consequence string) (object, []Warning) {
 		return object{}, nil
 	}
 	if err != nil {
-		return object{}, []Warning{{Path: path, Reason: readFailure(path, err) + "; " + consequence}}
+		return object{}, []Warning{{Path: path, Reason: Reason(path, err) + "; " + consequence}}
 	}
 	obj, err := decodeObject(data)
 	if err != nil {
