@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/gateway/gwconfig"
+	"github.com/hermes-init/hermes-init/gateway/homefs"
 )
 
 // DashboardSkipReason is Plan.SkippedReason in a dashboard container.
@@ -27,7 +28,16 @@ type Plan struct {
 	Seed          string            // gateway_state.json to seed as running, or ""
 	Migration     string            // gateway_state.json to write for the legacy migration, or ""
 	BootLog       []string          // lines for logs/container-boot.log, without newlines
+	Multiplex     Multiplex         // whether named slots are kept down, and why
+	Rights        homefs.Rights     // how the home was read, and will be written
 	Now           time.Time         // when the plan was made (Inputs.Now)
+}
+
+// Multiplex is the multiplex decision: on, a root gateway serves every
+// profile, so named slots are registered but never autostarted.
+type Multiplex struct {
+	On     bool
+	Source string // what decided: hermes-init's setting, the environment, a file, the default
 }
 
 // Slot is one supervised gateway. The supervisor needs Profile, Dir and
@@ -55,30 +65,90 @@ func (s Slot) Name() string {
 }
 
 // MakePlan decides the boot of the gateway slots under in.Home
-// (hermes-contract.md §3), reading the home and nothing else. The root slot
-// always exists, so that a start without a profile has a target (PR #30136).
-// Unusable files and directories become warnings, never errors: one bad
-// profile never keeps the others down. The only errors are a home that is
-// missing, not a directory or unreadable.
+// (hermes-contract.md §3), reading the home and nothing else, with the
+// rights of the home's owner (package homefs). The root slot always exists,
+// so that a start without a profile has a target (PR #30136). Unusable files
+// and directories become warnings, never errors: one bad profile never keeps
+// the others down. The only errors are a home that is missing, not a
+// directory or unreadable.
 func MakePlan(in Inputs) (Plan, error) {
+	p, rights, err := start(in)
+	if err != nil || p.SkippedReason != "" {
+		return p, err
+	}
+	err = rights.Do(func() error { return p.make(in) })
+	return p, err
+}
+
+// Boot makes the plan and carries it out (Apply) in one pass with the home
+// owner's rights: what hermes-init does at container start.
+func Boot(in Inputs) (Plan, []gateway.Warning, error) {
+	p, rights, err := start(in)
+	if err != nil || p.SkippedReason != "" {
+		return p, nil, err
+	}
+	var warns []gateway.Warning
+	var applyErr error
+	err = rights.Do(func() error {
+		if err := p.make(in); err != nil {
+			return err
+		}
+		warns, applyErr = p.apply()
+		return nil
+	})
+	if err != nil {
+		return p, nil, err
+	}
+	return p, warns, applyErr
+}
+
+// start resolves the home and the rights to read it with; a dashboard
+// container needs neither.
+func start(in Inputs) (Plan, homefs.Rights, error) {
 	home, err := absHome(in.Home)
 	if err != nil {
-		return Plan{}, err
+		return Plan{}, homefs.Rights{}, err
 	}
 	p := Plan{Home: home, Now: in.Now}
 	if isDashboard(in.MainCommand) {
 		p.SkippedReason = DashboardSkipReason
-		return p, nil
+		return p, homefs.Rights{}, nil
 	}
-	r, err := openHome(home)
+	rights, err := homefs.Of(home)
 	if err != nil {
-		return Plan{}, err
+		return Plan{}, rights, fmt.Errorf("plan: open home %s: %w", home, unwrap(err))
 	}
-	defer r.Close()
-	p.planRoot(r, in)
-	p.planProfiles(r, in.multiplex())
+	p.Rights = rights
+	return p, rights, nil
+}
+
+// make applies the rules in upstream's order: the multiplex setting, the
+// root slot (seed, migration, intent, sweep, prior exit), then each named
+// profile the same way. Each step sees what the earlier ones will change
+// (homefs.Pending), as it would if the pass changed the home as it went.
+func (p *Plan) make(in Inputs) error {
+	d, err := openHome(p.Rights, p.Home)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	pend := homefs.NewPending()
+	d = d.WithPending(pend)
+	p.planMultiplex(d, in)
+	p.planRoot(d, in, pend)
+	p.planProfiles(d, pend)
 	p.BootLog = bootLogLines(p.Slots, in.Now)
-	return p, nil
+	return nil
+}
+
+func (p *Plan) planMultiplex(d *homefs.Dir, in Inputs) {
+	if in.Multiplex != nil {
+		p.Multiplex = Multiplex{On: *in.Multiplex, Source: "hermes-init's gateway.multiplex"}
+		return
+	}
+	m := gwconfig.ReadMultiplex(d, in.Getenv)
+	p.Multiplex = Multiplex{On: m.On, Source: m.Source}
+	p.Warnings = append(p.Warnings, m.Warnings...)
 }
 
 func absHome(home string) (string, error) {
@@ -94,21 +164,16 @@ func absHome(home string) (string, error) {
 
 // openHome opens the home and proves it can be listed, so that an unreadable
 // home is reported as such rather than as an empty one.
-func openHome(home string) (*os.Root, error) {
-	r, err := os.OpenRoot(home)
+func openHome(rights homefs.Rights, home string) (*homefs.Dir, error) {
+	d, err := rights.Open(home)
 	if err != nil {
 		return nil, fmt.Errorf("plan: open home %s: %w", home, unwrap(err))
 	}
-	d, err := r.Open(".")
-	if err == nil {
-		_, err = d.Readdirnames(1)
+	if _, err := d.Names(); err != nil && !errors.Is(err, io.EOF) {
 		d.Close()
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		r.Close()
 		return nil, fmt.Errorf("plan: read home %s: %w", home, unwrap(err))
 	}
-	return r, nil
+	return d, nil
 }
 
 // unwrap drops a PathError's path when the message already names the file.

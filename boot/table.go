@@ -26,6 +26,8 @@ func (p Plan) WriteTable(w io.Writer) error {
 			printable(s.Prior.Label()), s.PriorExit, printable(s.Dir))
 	}
 	tw.Flush()
+	fmt.Fprintf(&b, "multiplex: %s (%s)\n", onOff(p.Multiplex.On), printable(p.Multiplex.Source))
+	fmt.Fprintf(&b, "read as: %s\n", p.Rights)
 	fmt.Fprintf(&b, "sweep: %s\n", orNone(p.Sweep...))
 	fmt.Fprintf(&b, "seed: %s\n", orNone(p.Seed))
 	fmt.Fprintf(&b, "migration: %s\n", orNone(p.Migration))
@@ -60,6 +62,13 @@ func printable(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 func yesNo(b bool) string {
