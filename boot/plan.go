@@ -80,26 +80,30 @@ func MakePlan(in Inputs) (Plan, error) {
 	return p, err
 }
 
+// Applied is how Apply went: its warnings, and its error joining every
+// step that failed (each naming its file).
+type Applied struct {
+	Warnings []gateway.Warning
+	Err      error
+}
+
 // Boot makes the plan and carries it out (Apply) in one pass with the home
-// owner's rights: what hermes-init does at container start.
-func Boot(in Inputs) (Plan, []gateway.Warning, error) {
+// owner's rights: what hermes-init does at container start. The error is the
+// plan's (the home cannot be read); Apply's trouble is in Applied.
+func Boot(in Inputs) (Plan, Applied, error) {
 	p, rights, err := start(in)
 	if err != nil || p.SkippedReason != "" {
-		return p, nil, err
+		return p, Applied{}, err
 	}
-	var warns []gateway.Warning
-	var applyErr error
+	var a Applied
 	err = rights.Do(func() error {
 		if err := p.make(in); err != nil {
 			return err
 		}
-		warns, applyErr = p.apply()
+		a.Warnings, a.Err = p.apply()
 		return nil
 	})
-	if err != nil {
-		return p, nil, err
-	}
-	return p, warns, applyErr
+	return p, a, err
 }
 
 // start resolves the home and the rights to read it with; a dashboard
