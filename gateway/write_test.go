@@ -204,7 +204,10 @@ func TestWriteSurvivesKill(t *testing.T) {
 	for round := range 15 {
 		cmd := helper(t, "^TestWriteSurvivesKill$", "GATEWAY_TEST_KILL_HOME="+home)
 		is.NoErr(cmd.Start())
-		time.Sleep(time.Duration(5+round*3) * time.Millisecond)
+		if round == 0 {
+			waitWritten(t, home) // a loaded machine may start the helper late
+		}
+		time.Sleep(time.Duration(5+round*3) * time.Millisecond) // an arbitrary instant, not a deadline
 		is.NoErr(cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()
 		st, warns := ReadState(home)
@@ -221,6 +224,19 @@ func TestWriteSurvivesKill(t *testing.T) {
 	counter, ok := st.Raw("counter")
 	is.True(ok) // the helper did write before it was killed
 	t.Logf("last counter written: %s", counter)
+}
+
+// waitWritten polls until the helper's first write has landed.
+func waitWritten(t *testing.T, home string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if st, _ := ReadState(home); st.Exists() {
+			if _, ok := st.Raw("counter"); ok {
+				return
+			}
+		}
+	}
+	t.Fatal("the helper never wrote")
 }
 
 func assertNoTemp(t *testing.T, dir string) {
