@@ -23,7 +23,7 @@ import (
 // no-op, and the boot log is not appended twice for the same plan. A kill at
 // any instant leaves no half-written file.
 func Apply(p Plan) ([]gateway.Warning, error) {
-	if p.SkippedReason != "" {
+	if p.SkippedReason != "" && p.Seed == "" {
 		return nil, nil
 	}
 	rights, err := homefs.Of(p.Home)

@@ -15,9 +15,11 @@
 // from upstream. The rules, in the order MakePlan applies them:
 //
 //  1. Dashboard container: when the main command, stripped of the image's
-//     wrapper prefix, starts with "dashboard", nothing happens: no slots, no
-//     sweep, no seed, no boot log (#78803: two containers sharing a home
-//     fought over the slots' log locks).
+//     wrapper prefix, starts with "dashboard", the reconciler does nothing:
+//     no slots, no sweep, no migration, no boot log (#78803: two containers
+//     sharing a home fought over the slots' log locks). The first-boot seed
+//     (rule 4) still happens: the image's stage2 hook makes it in every
+//     container, before the reconciler looks at the command.
 //  2. Inputs: HERMES_HOME (default /opt/data) and the environment.
 //  3. Multiplex: hermes-init's setting, else the Hermes gateway
 //     configuration as upstream reads it (package gwconfig: a recognised

@@ -73,7 +73,7 @@ func (s Slot) Name() string {
 // directory or unreadable.
 func MakePlan(in Inputs) (Plan, error) {
 	p, rights, err := start(in)
-	if err != nil || p.SkippedReason != "" {
+	if err != nil {
 		return p, err
 	}
 	err = rights.Do(func() error { return p.make(in) })
@@ -92,7 +92,7 @@ type Applied struct {
 // plan's (the home cannot be read); Apply's trouble is in Applied.
 func Boot(in Inputs) (Plan, Applied, error) {
 	p, rights, err := start(in)
-	if err != nil || p.SkippedReason != "" {
+	if err != nil {
 		return p, Applied{}, err
 	}
 	var a Applied
@@ -106,8 +106,8 @@ func Boot(in Inputs) (Plan, Applied, error) {
 	return p, a, err
 }
 
-// start resolves the home and the rights to read it with; a dashboard
-// container needs neither.
+// start resolves the home and the rights to read it with. A dashboard
+// container reconciles nothing, so its home need not exist.
 func start(in Inputs) (Plan, homefs.Rights, error) {
 	home, err := absHome(in.Home)
 	if err != nil {
@@ -116,9 +116,11 @@ func start(in Inputs) (Plan, homefs.Rights, error) {
 	p := Plan{Home: home, Now: in.Now}
 	if isDashboard(in.MainCommand) {
 		p.SkippedReason = DashboardSkipReason
-		return p, homefs.Rights{}, nil
 	}
 	rights, err := homefs.Of(home)
+	if err != nil && p.SkippedReason != "" {
+		return p, homefs.Rights{}, nil
+	}
 	if err != nil {
 		return Plan{}, rights, fmt.Errorf("plan: open home %s: %w", home, unwrap(err))
 	}
@@ -131,6 +133,10 @@ func start(in Inputs) (Plan, homefs.Rights, error) {
 // profile the same way. Each step sees what the earlier ones will change
 // (homefs.Pending), as it would if the pass changed the home as it went.
 func (p *Plan) make(in Inputs) error {
+	if p.SkippedReason != "" {
+		p.makeSkipped(in)
+		return nil
+	}
 	d, err := openHome(p.Rights, p.Home)
 	if err != nil {
 		return err
@@ -143,6 +149,23 @@ func (p *Plan) make(in Inputs) error {
 	p.planProfiles(d, pend)
 	p.BootLog = bootLogLines(p.Slots, in.Now)
 	return nil
+}
+
+// makeSkipped plans a dashboard container: nothing of the reconciler's, but
+// the first-boot seed, which the image's stage2 hook makes in every
+// container, before and apart from the reconciler's role check.
+func (p *Plan) makeSkipped(in Inputs) {
+	d, err := openHome(p.Rights, p.Home)
+	if err != nil {
+		return // no home to seed
+	}
+	defer d.Close()
+	if _, err := d.Stat(gateway.StateFile); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	var s Slot
+	p.planSeed(d, &s, in, nil)
+	p.Warnings = append(p.Warnings, s.Warnings...)
 }
 
 func (p *Plan) planMultiplex(d *homefs.Dir, in Inputs) {

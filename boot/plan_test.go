@@ -56,6 +56,16 @@ func TestDashboardSkip(t *testing.T) {
 	// The skip is decided from the command alone, even without a home.
 	p := mustPlan(t, Inputs{Home: filepath.Join(t.TempDir(), "missing"), MainCommand: []string{"dashboard"}})
 	is.New(t).Equal(p.SkippedReason, DashboardSkipReason)
+
+	// The image's stage2 hook seeds in every container, a dashboard's too.
+	is := is.New(t)
+	home := t.TempDir()
+	p = mustPlan(t, Inputs{Home: home, MainCommand: []string{"dashboard"}, Getenv: env(EnvBootstrapState, "running")})
+	is.Equal(p.SkippedReason, DashboardSkipReason)
+	is.Equal(p.Seed, filepath.Join(home, "gateway_state.json"))
+	_, err := Apply(p)
+	is.NoErr(err)
+	is.Equal(snapshot(t, home), map[string]string{"gateway_state.json": `{"gateway_state":"running"}` + "\n"}) // the seed, nothing else
 }
 
 // Rule 2: the home must exist and be a readable directory; errors name it.

@@ -16,6 +16,10 @@ func (p Plan) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "home: %s\n", printable(p.Home))
 	if p.SkippedReason != "" {
 		fmt.Fprintf(&b, "skipped: %s\n", p.SkippedReason)
+		if p.Seed != "" {
+			fmt.Fprintf(&b, "seed: %s\n", printable(p.Seed))
+		}
+		writeWarnings(&b, p)
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
