@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,25 +30,30 @@ const (
 	tagPairs     = "!!pairs"
 )
 
-// YAML 1.1's implicit types for plain scalars, tried in this order, as
-// PyYAML's resolver tries them. Unlike YAML 1.2, "yes" and "off" are
-// booleans, a float needs a dot, and "1:30" is sexagesimal.
-var implicit = []struct {
+type implicitType struct {
 	tag string
 	re  *regexp.Regexp
-}{
-	{tagBool, regexp.MustCompile(`^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`)},
-	{tagFloat, regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)},
-	{tagInt, regexp.MustCompile(`^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`)},
-	{tagMerge, regexp.MustCompile(`^(?:<<)$`)},
-	{tagNull, regexp.MustCompile(`^(?:~|null|Null|NULL|)$`)},
-	{tagTimestamp, regexp.MustCompile(`^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$`)},
-	{tagValue, regexp.MustCompile(`^(?:=)$`)},
 }
+
+// implicit lists YAML 1.1's implicit types for plain scalars, tried in this
+// order, as PyYAML's resolver tries them. Unlike YAML 1.2, "yes" and "off"
+// are booleans, a float needs a dot, and "1:30" is sexagesimal. Compiled on
+// first use: a start that reads no config.yaml pays nothing for them.
+var implicit = sync.OnceValue(func() []implicitType {
+	return []implicitType{
+		{tagBool, regexp.MustCompile(`^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`)},
+		{tagFloat, regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)},
+		{tagInt, regexp.MustCompile(`^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`)},
+		{tagMerge, regexp.MustCompile(`^(?:<<)$`)},
+		{tagNull, regexp.MustCompile(`^(?:~|null|Null|NULL|)$`)},
+		{tagTimestamp, regexp.MustCompile(`^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$`)},
+		{tagValue, regexp.MustCompile(`^(?:=)$`)},
+	}
+})
 
 // resolvePlain is the tag YAML 1.1 gives an untagged plain scalar.
 func resolvePlain(s string) string {
-	for _, r := range implicit {
+	for _, r := range implicit() {
 		if r.re.MatchString(s) {
 			return r.tag
 		}
@@ -217,12 +223,14 @@ func isRange(err error) bool {
 
 // timestampRE is the safe loader's timestamp constructor's pattern, looser
 // than the resolver's (one-digit months and days).
-var timestampRE = regexp.MustCompile(`^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:[Tt]|[ \t]+)([0-9]{1,2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]*))?(?:[ \t]*(Z|([-+])([0-9]{1,2})(?::([0-9]{2}))?))?)?$`)
+var timestampRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:[Tt]|[ \t]+)([0-9]{1,2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]*))?(?:[ \t]*(Z|([-+])([0-9]{1,2})(?::([0-9]{2}))?))?)?$`)
+})
 
 // yamlTimestamp checks that a timestamp constructs: a real date, a time of
 // day, and a zone offset under a day.
 func yamlTimestamp(s string) error {
-	m := timestampRE.FindStringSubmatch(s)
+	m := timestampRE().FindStringSubmatch(s)
 	if m == nil {
 		return fmt.Errorf("%q is not a timestamp", s)
 	}
