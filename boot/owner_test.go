@@ -215,3 +215,23 @@ func TestNameTooLongForSlot(t *testing.T) {
 	is.Equal(profiles(p), []string{"default", fits, "c"})
 	is.True(strings.Contains(warningsText(p), "profile name of 243 bytes is too long for its slot"))
 }
+
+// A home its owner cannot enter is read as root, links refused, with a
+// warning: the gateways still come up.
+func TestOwnerCannotEnterHome(t *testing.T) {
+	needRoot(t)
+	is := is.New(t)
+	closed := searchableDir(t)
+	home := filepath.Join(closed, "home")
+	tree(t, home, map[string]string{"gateway_state.json": `{"gateway_state":"running"}`, "gateway.pid": "1"})
+	giveTo(t, home, owner)
+	is.NoErr(os.Chmod(closed, 0o700)) // root's directory, closed to the owner
+	p, applied, err := Boot(Inputs{Home: home, Now: t0})
+	is.NoErr(err)
+	is.NoErr(applied.Err)
+	is.True(p.Slots[0].Autostart)
+	is.True(!p.Rights.Follow) // read as root, refusing links
+	is.True(strings.Contains(p.Warnings[0].String(), "cannot be entered with its owner's rights (uid 10000: permission denied)"))
+	_, err = os.Stat(filepath.Join(home, "gateway.pid"))
+	is.True(os.IsNotExist(err)) // and swept
+}

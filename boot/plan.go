@@ -76,7 +76,7 @@ func MakePlan(in Inputs) (Plan, error) {
 	if err != nil {
 		return p, err
 	}
-	err = rights.Do(func() error { return p.make(in) })
+	err = p.pass(rights, func() error { return p.make(in) })
 	return p, err
 }
 
@@ -96,7 +96,7 @@ func Boot(in Inputs) (Plan, Applied, error) {
 		return p, Applied{}, err
 	}
 	var a Applied
-	err = rights.Do(func() error {
+	err = p.pass(rights, func() error {
 		if err := p.make(in); err != nil {
 			return err
 		}
@@ -105,6 +105,37 @@ func Boot(in Inputs) (Plan, Applied, error) {
 	})
 	return p, a, err
 }
+
+// pass runs fn with rights. A home its owner cannot enter (a parent
+// directory closed to the owner, say) is read again as root, refusing every
+// link: the gateways must still come up, and refusing links is what makes
+// root's reads safe.
+func (p *Plan) pass(rights homefs.Rights, fn func() error) error {
+	err := rights.Do(fn)
+	var he *homeError
+	if !rights.Switch || !errors.As(err, &he) || !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	*p = Plan{Home: p.Home, Now: p.Now, SkippedReason: p.SkippedReason}
+	err = homefs.Rights{}.Do(fn)
+	p.Warnings = append([]gateway.Warning{{Path: p.Home, Reason: fmt.Sprintf(
+		"cannot be entered with its owner's rights (uid %d: %v); read as root instead, refusing symbolic links",
+		rights.UID, innermost(he.err))}}, p.Warnings...)
+	return err
+}
+
+func innermost(err error) error {
+	for errors.Unwrap(err) != nil {
+		err = errors.Unwrap(err)
+	}
+	return err
+}
+
+// homeError is a home that could not be opened or listed.
+type homeError struct{ err error }
+
+func (e *homeError) Error() string { return e.err.Error() }
+func (e *homeError) Unwrap() error { return e.err }
 
 // start resolves the home and the rights to read it with. A dashboard
 // container reconciles nothing, so its home need not exist.
@@ -139,7 +170,7 @@ func (p *Plan) make(in Inputs) error {
 	}
 	d, err := openHome(p.Rights, p.Home)
 	if err != nil {
-		return err
+		return &homeError{err}
 	}
 	defer d.Close()
 	pend := homefs.NewPending()
