@@ -102,17 +102,17 @@ func bootPlan(cfg *config.Config, mainArgv []string, getenv func(string) string,
 		return plan, err
 	}
 	logWarnings(log, plan)
-	if plan.SkippedReason != "" {
-		log.Infof("boot: %s", plan.SkippedReason)
-		return plan, nil
-	}
-	log.Infof("boot: %s read %s; multiplex %v (%s)", plan.Home, plan.Rights, plan.Multiplex.On, plan.Multiplex.Source)
 	for _, w := range applied.Warnings {
 		log.Warnf("boot: %s", w)
 	}
 	if applied.Err != nil {
 		log.Warnf("boot: %v", applied.Err) // the slots still run; the boot log may lack a line
 	}
+	if plan.SkippedReason != "" {
+		log.Infof("boot: %s", plan.SkippedReason) // a first-boot seed may have been written
+		return plan, nil
+	}
+	log.Infof("boot: %s read %s; multiplex %v (%s)", plan.Home, plan.Rights, plan.Multiplex.On, plan.Multiplex.Source)
 	for _, line := range plan.Summary() {
 		log.Infof("%s", line)
 	}
