@@ -28,6 +28,14 @@ func (v value) coerce() bool {
 	return v.truthy
 }
 
+// coerceTruth is Python's bool() of a constructed value.
+func (v value) coerceTruth() bool {
+	if v.isStr {
+		return v.s != ""
+	}
+	return !v.null && v.truthy
+}
+
 // pyLowerStrip is Python's s.strip().lower() as far as the truth words can
 // tell: str.isspace also counts the separators U+001C to U+001F.
 func pyLowerStrip(s string) string {

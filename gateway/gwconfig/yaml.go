@@ -85,14 +85,6 @@ func parseYAML(data []byte) (setting, error) {
 	return s, nil
 }
 
-// coerceTruth is Python's bool() of a constructed value.
-func (v value) coerceTruth() bool {
-	if v.isStr {
-		return v.s != ""
-	}
-	return !v.null && v.truthy
-}
-
 // yamlPrintable is the set of characters PyYAML's reader accepts.
 func yamlPrintable(r rune) bool {
 	switch {
