@@ -3,18 +3,15 @@ package boot
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/gateway/homefs"
 )
 
-// MigratedFrom is the legacy migration record's migrated_from value.
-const MigratedFrom = "legacy-container-cmd"
-
 // Apply carries out a plan: the first-boot seed or the legacy migration
-// record, the sweep of stale runtime files, and the boot log lines. It starts
-// nothing: the supervisor starts Plan.Slots with Autostart.
+// record, the sweep of stale runtime files, and the boot log lines, with the
+// rights of the home's owner (package homefs). It starts nothing: the
+// supervisor starts Plan.Slots with Autostart.
 //
 // Every step runs even when another fails; the error joins every failure,
 // each naming its file. No failure should stop the boot, but a failed sweep
@@ -26,40 +23,54 @@ const MigratedFrom = "legacy-container-cmd"
 // no-op, and the boot log is not appended twice for the same plan. A kill at
 // any instant leaves no half-written file.
 func Apply(p Plan) ([]gateway.Warning, error) {
-	if p.SkippedReason != "" {
+	if p.SkippedReason != "" && p.Seed == "" {
 		return nil, nil
 	}
-	r, err := os.OpenRoot(p.Home)
+	rights, err := homefs.Of(p.Home)
 	if err != nil {
 		return nil, fmt.Errorf("apply: open home %s: %w", p.Home, unwrap(err))
 	}
-	defer r.Close()
-	errs := []error{
-		createState(r, p, p.Seed, []gateway.Field{{Key: gateway.KeyGatewayState, Value: gateway.StateRunning}}),
-		createState(r, p, p.Migration, []gateway.Field{
-			{Key: gateway.KeyGatewayState, Value: gateway.StateRunning},
-			{Key: gateway.KeyDesiredState, Value: gateway.StateRunning},
-			{Key: gateway.KeyTimestamp, Value: p.Now.Unix()},
-			{Key: gateway.KeyMigratedFrom, Value: MigratedFrom},
-		}),
-		sweep(p.Home, p.Sweep),
+	p.Rights = rights
+	var warns []gateway.Warning
+	err = rights.Do(func() error {
+		var err error
+		warns, err = p.apply()
+		return err
+	})
+	return warns, err
+}
+
+func (p *Plan) apply() ([]gateway.Warning, error) {
+	d, err := p.Rights.Open(p.Home)
+	if err != nil {
+		return nil, fmt.Errorf("apply: open home %s: %w", p.Home, unwrap(err))
 	}
-	warns, err := appendBootLog(r, p.BootLog)
+	defer d.Close()
+	errs := []error{
+		createState(d, *p, p.Seed, seedFields(), true),
+		createState(d, *p, p.Migration, migrationFields(p.Now), false),
+		sweep(d, p.Sweep),
+	}
+	warns, err := appendBootLog(d, p.BootLog)
 	return warns, errors.Join(append(errs, err)...)
 }
 
 // createState writes the root gateway_state.json when the plan asks for it
-// at path. It refuses a symlinked home at write time too, as stage2 does.
-func createState(r *os.Root, p Plan, path string, fields []gateway.Field) error {
+// at path. The seed is refused through a symlink at write time too, as
+// stage2 refuses it; the migration only as root.
+func createState(d *homefs.Dir, p Plan, path string, fields []gateway.Field, seed bool) error {
 	if path == "" {
 		return nil
 	}
-	if path != filepath.Join(p.Home, gateway.StateFile) {
+	if path != d.Join(gateway.StateFile) {
 		return fmt.Errorf("apply: refusing to seed %s: not the root state file of %s", path, p.Home)
 	}
-	if homeIsSymlink(p.Home) {
+	if (seed || !d.Follows()) && homeIsSymlink(p.Home) {
 		return fmt.Errorf("apply: refusing to write %s through symlinked path %s", path, p.Home)
 	}
-	_, err := gateway.CreateStateIn(r, fields)
+	if seed && isLink(d, gateway.StateFile) {
+		return fmt.Errorf("apply: refusing seed through symlinked path %s", path)
+	}
+	_, err := gateway.CreateStateAt(d, fields)
 	return err
 }

@@ -23,6 +23,14 @@ func TestHermesArgs(t *testing.T) {
 		{[]string{"initx", "gateway"}, []string{"initx", "gateway"}},
 		{[]string{"hermes", "hermes", "x"}, []string{"hermes", "x"}}, // one hermes only
 		{[]string{"sh", "-c", "hermes dashboard"}, []string{"sh", "-c", "hermes dashboard"}},
+		// As upstream reads /proc/PID/cmdline: empty arguments vanish.
+		{[]string{"", "dashboard"}, []string{"dashboard"}},
+		{[]string{"/opt/hermes/docker/main-wrapper.sh", "", "hermes", "", "gateway", "run"}, []string{"gateway", "run"}},
+		// As pathlib names a path: "." components and trailing slashes do not count.
+		{[]string{"/usr/bin/hermes/.", "dashboard"}, []string{"dashboard"}},
+		{[]string{"/sbin/init/", "hermes/./", "gateway"}, []string{"gateway"}},
+		{[]string{"/sbin/init/..", "gateway"}, []string{"/sbin/init/..", "gateway"}},
+		{[]string{"/", "gateway"}, []string{"/", "gateway"}},
 	}
 	for _, c := range cases {
 		is := is.New(t)
@@ -58,14 +66,8 @@ func TestLegacyGatewayRun(t *testing.T) {
 	}
 }
 
-func TestTruthiness(t *testing.T) {
+func TestNoSupervise(t *testing.T) {
 	is := is.New(t)
-	for _, v := range []string{"1", "true", "TRUE", "yes", "on", " on ", "Yes\n"} {
-		is.True(truthy(v)) // multiplex truthy
-	}
-	for _, v := range []string{"", "0", "false", "no", "off", "2", "y", "enabled"} {
-		is.True(!truthy(v)) // multiplex falsy
-	}
 	for _, v := range []string{"1", "true", "True", "YES"} {
 		is.True(noSupervise(v)) // no-supervise set
 	}

@@ -19,13 +19,13 @@ func TestBootLogLines(t *testing.T) {
 		"state/gateway.lifecycle.json":            `{"phase":"running"}`,
 		"profiles/a/gateway_state.json":           `{"desired_state":"stopped"}`,
 		"profiles/a/state/gateway.lifecycle.json": `{"phase":"exited"}`,
-		"profiles/b/gateway_state.json":           `{"desired_state":"two words"}`,
+		"profiles/b/gateway_state.json":           `{"desired_state":"running "}`,
 	}))
 	p := mustPlan(t, Inputs{Home: home, Now: time.Date(2026, 6, 30, 12, 0, 0, 999, time.UTC)})
 	is.Equal(p.BootLog, []string{
 		"2026-06-30T12:00:00+0000 profile=default prior_state=running action=started prior_exit=unclean",
 		"2026-06-30T12:00:00+0000 profile=a prior_state=stopped action=registered prior_exit=clean",
-		`2026-06-30T12:00:00+0000 profile=b prior_state="two words" action=registered prior_exit=unknown`,
+		"2026-06-30T12:00:00+0000 profile=b prior_state=running  action=registered prior_exit=unknown", // as Python prints it
 	})
 	empty := t.TempDir()
 	p = mustPlan(t, Inputs{Home: empty, Now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("IST", 5*3600+1800))})
@@ -34,15 +34,32 @@ func TestBootLogLines(t *testing.T) {
 	is.True(strings.HasPrefix(p.BootLog[0], "2026-01-02T03:04:05-0700 ")) // local time, %z
 }
 
-func TestLogValue(t *testing.T) {
-	is := is.New(t)
-	is.Equal(logValue("running"), "running")
-	is.Equal(logValue("None"), "None")
-	is.Equal(logValue(""), "") // as Python prints an empty string
-	is.Equal(logValue(`{"a":1}`), `{"a":1}`)
-	is.Equal(logValue("a b"), `"a b"`)
-	is.Equal(logValue("a\nb"), `"a\nb"`) // one line per profile, always
-	is.Equal(logValue("\xff"), `"\xff"`)
+// TestBootLogLabels: prior states print as upstream's boot log prints them,
+// Python's str() of the value, whatever it is.
+func TestBootLogLabels(t *testing.T) {
+	cases := []struct{ state, label string }{
+		{`{"gateway_state":"running"}`, "running"},
+		{`{"gateway_state":" running "}`, " running "},
+		{`{"gateway_state":"a\nb"}`, "a\nb"},
+		{`{"gateway_state":""}`, ""},
+		{`{"desired_state":true}`, "True"},
+		{`{"desired_state":false,"gateway_state":"running"}`, "False"},
+		{`{"desired_state":NaN,"gateway_state":"running"}`, "nan"}, // a value, not null: no fall-through
+		{`{"desired_state":-Infinity}`, "-inf"},
+		{`{"desired_state":1e16}`, "1e+16"},
+		{`{"desired_state":2.50}`, "2.5"},
+		{`{"desired_state":{"a":[1,"it's"]}}`, `{'a': [1, "it's"]}`},
+		{`{"desired_state":null,"gateway_state":null}`, "None"},
+	}
+	for _, c := range cases {
+		is := is.New(t)
+		home := t.TempDir()
+		tree(t, home, map[string]string{"gateway_state.json": c.state})
+		p := mustPlan(t, Inputs{Home: home})
+		action := map[bool]string{true: "started", false: "registered"}[c.label == "running"]
+		is.Equal(p.BootLog[0], "2026-06-30T12:00:00+0000 profile=default prior_state="+c.label+" action="+action+" prior_exit=unknown")
+		is.Equal(p.Summary()[0], "reconcile: profile=default prior_state="+c.label+" action="+action)
+	}
 }
 
 func TestBootLogAppendRotateIdempotent(t *testing.T) {
@@ -98,7 +115,7 @@ func TestBootLogRefusesSymlinks(t *testing.T) {
 			tree(t, home, merge(c.files(victim), map[string]string{"gateway.pid": "1"}))
 			p := mustPlan(t, Inputs{Home: home})
 			_, err := Apply(p)
-			is.True(err != nil && strings.Contains(err.Error(), "symbolic link")) // refused, with a reason
+			is.True(err != nil && strings.Contains(err.Error(), "refusing")) // refused, with a reason
 			is.True(strings.Contains(err.Error(), filepath.Join(home, "logs")))
 			b, _ := os.ReadFile(victim)
 			is.Equal(string(b), "keep")

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/gateway/gwconfig"
 )
 
 // fuzzDirs and fuzzFiles are the vocabulary the fuzzer builds trees from, so
@@ -27,20 +28,30 @@ var (
 )
 
 // FuzzPlan builds an arbitrary directory tree (directories, files, symlinks
-// inside and out, FIFOs, profile directories with arbitrary names) and checks
-// that MakePlan always decides without panicking and within the rules, and
-// that Apply is safe and idempotent on it.
+// inside and out, FIFOs, profile directories with arbitrary names), owned by
+// root or, when the first byte says so and the test runs as root, by the
+// gateway user (then the plan follows links with that user's rights), and
+// checks that MakePlan always decides without panicking and within the
+// rules, and that Apply is safe and idempotent on it.
 func FuzzPlan(f *testing.F) {
 	f.Add([]byte{0})
 	f.Add([]byte{0x0f, 1, 1, 0, 0, 1, 2, 1, 1, 0, 3, 2, 5, 'w', 'o', 'r', 'k', '2'})
 	f.Add([]byte{0x03, 1, 0, 1, 0, 2, 1, 3, 0, 4, 4, 'B', 'A', 'D', '!', 1, 2, 2, 6})
 	f.Add([]byte{0x05, 2, 1, 0, 7, 3, 0, 2, 1, 1, 4, 1, 1, 2, 0, 3, 8, 1})
+	f.Add([]byte{0x45, 2, 1, 0, 7, 3, 0, 2, 1, 1, 4, 1, 1, 2, 0, 3, 8, 1, 2, 2, 1, 6, 0, 4, 4, 'w', 'o', 'r', 'k'})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Bounded trees keep every execution fast; size is the benchmarks' job.
 		data = data[:min(len(data), 2048)]
+		owned := len(data) > 0 && data[0]&64 != 0 && os.Geteuid() == 0
 		home := t.TempDir()
+		if owned {
+			home = searchableDir(t)
+		}
 		in := fuzzInputs(home, data)
 		buildFuzzTree(t, home, data[min(1, len(data)):])
+		if owned {
+			giveTo(t, home, owner)
+		}
 		p, err := MakePlan(in)
 		if err != nil {
 			t.Fatalf("MakePlan: %v", err)
@@ -60,7 +71,7 @@ func fuzzInputs(home string, data []byte) Inputs {
 		kv = append(kv, EnvBootstrapState, "running")
 	}
 	if flags&2 != 0 {
-		kv = append(kv, EnvMultiplex, "1")
+		kv = append(kv, gwconfig.EnvMultiplex, "1")
 	}
 	if flags&16 != 0 {
 		kv = append(kv, EnvNoSupervise, "1")
@@ -128,7 +139,7 @@ func writeNonblock(path, content string) {
 func checkPlan(t *testing.T, home string, p Plan) {
 	t.Helper()
 	if p.SkippedReason != "" {
-		if len(p.Slots)+len(p.Sweep)+len(p.BootLog) != 0 || p.Seed != "" || p.Migration != "" {
+		if len(p.Slots)+len(p.Sweep)+len(p.BootLog) != 0 || p.Migration != "" {
 			t.Fatalf("skipped plan does something: %+v", p)
 		}
 		return

@@ -1,13 +1,13 @@
 package boot
 
 import (
-	"path"
 	"slices"
 	"strings"
 	"time"
 )
 
-// Environment variables the reconciliation reads (hermes-contract.md §1).
+// Environment variables the reconciliation reads (hermes-contract.md §1;
+// GATEWAY_MULTIPLEX_PROFILES is package gwconfig's).
 const (
 	// EnvBootstrapState: only the literal "running" seeds gateway_state.json
 	// on a volume that has none, so that a first boot starts the gateway.
@@ -15,9 +15,6 @@ const (
 	// EnvNoSupervise (1, true, yes) opts out of supervising `gateway run`,
 	// which also disables the legacy migration (PR #33583, PR #33603).
 	EnvNoSupervise = "HERMES_GATEWAY_NO_SUPERVISE"
-	// EnvMultiplex is the fallback for multiplex mode when hermes-init's own
-	// configuration does not say.
-	EnvMultiplex = "GATEWAY_MULTIPLEX_PROFILES"
 )
 
 // Inputs is everything MakePlan decides from, besides the home directory's
@@ -30,8 +27,10 @@ type Inputs struct {
 	MainCommand []string
 	// Getenv looks up the environment; nil means an empty environment.
 	Getenv func(string) string
-	// Multiplex is hermes-init's multiplex configuration; nil means unset,
-	// and then GATEWAY_MULTIPLEX_PROFILES decides (truthy: 1, true, yes, on).
+	// Multiplex is hermes-init's own multiplex setting (gateway.multiplex);
+	// nil means unset, and then the Hermes gateway configuration in the
+	// home and GATEWAY_MULTIPLEX_PROFILES decide, as upstream decides
+	// (package gwconfig).
 	Multiplex *bool
 	// Now stamps the boot log (in Now's location: Hermes logs local time)
 	// and the legacy migration record.
@@ -43,22 +42,6 @@ func (in Inputs) env(key string) string {
 		return ""
 	}
 	return in.Getenv(key)
-}
-
-func (in Inputs) multiplex() bool {
-	if in.Multiplex != nil {
-		return *in.Multiplex
-	}
-	return truthy(in.env(EnvMultiplex))
-}
-
-// truthy is Hermes's is_truthy_value for strings.
-func truthy(s string) bool {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "1", "true", "yes", "on":
-		return true
-	}
-	return false
 }
 
 // noSupervise mirrors container_boot.py exactly: lower-cased, not trimmed,
@@ -73,24 +56,38 @@ func noSupervise(s string) bool {
 
 // hermesArgs strips the image's wrapper prefix from the container command,
 // leaving the hermes arguments: everything through the first token ending in
-// main-wrapper.sh (else a leading argv whose basename is init), then a
+// main-wrapper.sh (else a leading argv whose base name is init), then a
 // leading …entrypoint-dispatch.sh, then a leading hermes. Cutting at the
 // wrapper token, which the image owns, survived the s6 v2→v3 argv change
-// that positional peeling did not.
+// that positional peeling did not. Empty arguments are dropped first, as
+// upstream's reading of /proc/PID/cmdline drops them, and base names are
+// taken as Python's pathlib takes them ("/usr/bin/hermes/." is hermes).
 func hermesArgs(argv []string) []string {
-	args := argv
+	args := slices.DeleteFunc(slices.Clone(argv), func(a string) bool { return a == "" })
 	if i := slices.IndexFunc(args, func(a string) bool { return strings.HasSuffix(a, "main-wrapper.sh") }); i >= 0 {
 		args = args[i+1:]
-	} else if len(args) > 0 && path.Base(args[0]) == "init" {
+	} else if len(args) > 0 && pathName(args[0]) == "init" {
 		args = args[1:]
 	}
 	if len(args) > 0 && strings.HasSuffix(args[0], "entrypoint-dispatch.sh") {
 		args = args[1:]
 	}
-	if len(args) > 0 && path.Base(args[0]) == "hermes" {
+	if len(args) > 0 && pathName(args[0]) == "hermes" {
 		args = args[1:]
 	}
 	return args
+}
+
+// pathName is pathlib's PurePosixPath(p).name: the last component once
+// empty and "." components are dropped ("a/b/." is b, "a/.." is ..).
+func pathName(p string) string {
+	parts := strings.Split(p, "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if parts[i] != "" && parts[i] != "." {
+			return parts[i]
+		}
+	}
+	return ""
 }
 
 // isDashboard reports a dashboard container. It must not reconcile: with a

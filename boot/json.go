@@ -10,13 +10,21 @@ import (
 // planJSON is the stable document `hermes-init plan --json` prints
 // (README.md, "hermes-init plan"). Lists are never null; absent strings are null.
 type planJSON struct {
-	Home          string     `json:"home"`
-	SkippedReason *string    `json:"skipped_reason"`
-	Slots         []slotJSON `json:"slots"`
-	Sweep         []string   `json:"sweep"`
-	Seed          *string    `json:"seed"`
-	Migration     *string    `json:"migration"`
-	Warnings      []string   `json:"warnings"`
+	Home          string         `json:"home"`
+	SkippedReason *string        `json:"skipped_reason"`
+	Slots         []slotJSON     `json:"slots"`
+	Sweep         []string       `json:"sweep"`
+	Seed          *string        `json:"seed"`
+	Migration     *string        `json:"migration"`
+	Warnings      []string       `json:"warnings"`
+	Multiplex     *multiplexJSON `json:"multiplex"`
+	ReadAs        *string        `json:"read_as"`
+	BootLog       []string       `json:"boot_log"`
+}
+
+type multiplexJSON struct {
+	Enabled bool   `json:"enabled"`
+	Source  string `json:"source"`
 }
 
 type slotJSON struct {
@@ -39,6 +47,11 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 		Seed:          optional(p.Seed),
 		Migration:     optional(p.Migration),
 		Warnings:      warningStrings(p.Warnings),
+		BootLog:       nonNil(p.BootLog),
+	}
+	if p.SkippedReason == "" {
+		doc.Multiplex = &multiplexJSON{Enabled: p.Multiplex.On, Source: p.Multiplex.Source}
+		doc.ReadAs = optional(p.Rights.String())
 	}
 	for _, s := range p.Slots {
 		doc.Slots = append(doc.Slots, slotJSON{
@@ -55,7 +68,8 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 }
 
 // Summary returns the lines Hermes's reconciler prints on stdout (rule 13),
-// one per slot, or the dashboard skip line.
+// one per slot, or the dashboard skip line; prior states as upstream prints
+// them.
 func (p Plan) Summary() []string {
 	if p.SkippedReason != "" {
 		return []string{"reconcile: skipping (" + p.SkippedReason + ")"}
@@ -63,7 +77,7 @@ func (p Plan) Summary() []string {
 	lines := make([]string, 0, len(p.Slots))
 	for _, s := range p.Slots {
 		lines = append(lines, fmt.Sprintf("reconcile: profile=%s prior_state=%s action=%s",
-			s.Profile, logValue(s.Prior.Label()), s.Action()))
+			s.Profile, s.Prior.Label(), s.Action()))
 	}
 	return lines
 }

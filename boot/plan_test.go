@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/gateway/gwconfig"
 	"github.com/matryer/is"
 )
 
@@ -55,6 +56,16 @@ func TestDashboardSkip(t *testing.T) {
 	// The skip is decided from the command alone, even without a home.
 	p := mustPlan(t, Inputs{Home: filepath.Join(t.TempDir(), "missing"), MainCommand: []string{"dashboard"}})
 	is.New(t).Equal(p.SkippedReason, DashboardSkipReason)
+
+	// The image's stage2 hook seeds in every container, a dashboard's too.
+	is := is.New(t)
+	home := t.TempDir()
+	p = mustPlan(t, Inputs{Home: home, MainCommand: []string{"dashboard"}, Getenv: env(EnvBootstrapState, "running")})
+	is.Equal(p.SkippedReason, DashboardSkipReason)
+	is.Equal(p.Seed, filepath.Join(home, "gateway_state.json"))
+	_, err := Apply(p)
+	is.NoErr(err)
+	is.Equal(snapshot(t, home), map[string]string{"gateway_state.json": `{"gateway_state":"running"}` + "\n"}) // the seed, nothing else
 }
 
 // Rule 2: the home must exist and be a readable directory; errors name it.
@@ -141,7 +152,7 @@ func TestMultiplex(t *testing.T) {
 				"gateway_state.json": running, "profiles/a/gateway_state.json": running,
 				"profiles/b/gateway_state.json": running, "profiles/b/gateway.pid": "1",
 			}))
-			p := mustPlan(t, Inputs{Home: home, Multiplex: c.config, Getenv: env(EnvMultiplex, c.env)})
+			p := mustPlan(t, Inputs{Home: home, Multiplex: c.config, Getenv: env(gwconfig.EnvMultiplex, c.env)})
 			is.Equal(profiles(p), []string{"default", "a", "b"}) // still registered
 			is.True(p.Slots[0].Autostart)                        // the root is unaffected
 			is.Equal(p.Slots[1].Autostart, !c.multiplex)
@@ -176,7 +187,7 @@ func TestRootSlot(t *testing.T) {
 		{"not a string", `{"desired_state":1}`, "1", false, "desired_state is not a string"},
 		{"FIFO", "fifo:", "None", false, "is not a regular file (FIFO)"},
 		{"directory", "dir:", "None", false, "is not a regular file (directory)"},
-		{"symlink", "link:/etc/hostname", "None", false, "is a symbolic link (refused)"},
+		{"symlink", "link:/etc/hostname", "None", false, "is a symbolic link: refusing to follow it as root"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -242,7 +253,7 @@ func TestNamedProfiles(t *testing.T) {
 	is.Equal(linked.Prior.Label(), "None")
 	is.Equal(linked.PriorExit, gateway.PriorExitUnknown)
 	is.Equal(linked.Warnings[0].String(), filepath.Join(home, "profiles/linked")+
-		": is a symbolic link (refused); nothing is read or swept in it; registered without autostart")
+		": is a symbolic link: refusing to follow it as root (the home belongs to root); nothing is read or swept in it; registered without autostart")
 	is.Equal(len(p.Sweep), 0) // not in linked, Bad or default either
 
 	w := warningsText(p)
@@ -319,7 +330,11 @@ func TestSummaryAndJSON(t *testing.T) {
 		`{"profile":"default","dir":"H","prior_state":"running","autostart":true,"action":"started","prior_exit":"unknown","warnings":[]},` +
 		`{"profile":"work","dir":"H/profiles/work","prior_state":"stopped","autostart":false,"action":"registered","prior_exit":"unknown","warnings":[]}],` +
 		`"sweep":["H/gateway.pid"],"seed":null,"migration":"H/gateway_state.json",` +
-		`"warnings":["H/profiles/Bad: invalid profile name \"Bad\" (must match ^[a-z0-9][a-z0-9_-]*$, at most 251 bytes); skipped, the other profiles are unaffected"]}`
+		`"warnings":["H/profiles/Bad: invalid profile name \"Bad\" (must match ^[a-z0-9][a-z0-9_-]*$, at most 251 bytes); skipped, the other profiles are unaffected"],` +
+		`"multiplex":{"enabled":false,"source":"default (off): no multiplex_profiles in config.yaml or gateway.json"},` +
+		`"read_as":"as root (the home's owner), refusing symbolic links below the home",` +
+		`"boot_log":["2026-06-30T12:00:00+0000 profile=default prior_state=running action=started prior_exit=unknown",` +
+		`"2026-06-30T12:00:00+0000 profile=work prior_state=stopped action=registered prior_exit=unknown"]}`
 	is.Equal(string(b), strings.ReplaceAll(want, "H", home))
 
 	empty := mustPlan(t, Inputs{Home: t.TempDir()})
@@ -329,7 +344,7 @@ func TestSummaryAndJSON(t *testing.T) {
 	is.True(strings.Contains(string(b), `"sweep":[],"seed":null,"migration":null,"warnings":[]`)) // lists never null
 	skipped := mustPlan(t, Inputs{Home: home, MainCommand: []string{"dashboard"}})
 	b, _ = json.Marshal(skipped)
-	is.Equal(string(b), `{"home":"`+home+`","skipped_reason":"dashboard container — does not need per-profile gateways","slots":[],"sweep":[],"seed":null,"migration":null,"warnings":[]}`)
+	is.Equal(string(b), `{"home":"`+home+`","skipped_reason":"dashboard container — does not need per-profile gateways","slots":[],"sweep":[],"seed":null,"migration":null,"warnings":[],"multiplex":null,"read_as":null,"boot_log":[]}`)
 }
 
 func TestWriteTable(t *testing.T) {
@@ -339,13 +354,15 @@ func TestWriteTable(t *testing.T) {
 		"gateway_state.json":               `{"gateway_state":"running"}`,
 		"profiles/work/gateway_state.json": `{"gateway_state":"oops`,
 	}))
-	p := mustPlan(t, Inputs{Home: home, Getenv: env(EnvMultiplex, "1")})
+	p := mustPlan(t, Inputs{Home: home, Getenv: env(gwconfig.EnvMultiplex, "1")})
 	var b strings.Builder
 	is.NoErr(p.WriteTable(&b))
 	want := "home: H\n" +
 		"PROFILE  AUTOSTART  ACTION      PRIOR_STATE  PRIOR_EXIT  DIR\n" +
 		"default  yes        started     running      unknown     H\n" +
 		"work     no         registered  None         unknown     H/profiles/work\n" +
+		"multiplex: on (GATEWAY_MULTIPLEX_PROFILES=1)\n" +
+		"read as: as root (the home's owner), refusing symbolic links below the home\n" +
 		"sweep: none\nseed: none\nmigration: none\nwarnings:\n" +
 		"  [work] H/profiles/work/gateway_state.json: is not valid JSON (unexpected end of JSON input); treating as no prior state\n" +
 		"  H/profiles/default: a profile may not be named default: the name is reserved for the root profile's slot; skipped\n"

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hermes-init/hermes-init/gateway/gwconfig"
 	"github.com/matryer/is"
 )
 
@@ -39,7 +40,7 @@ func TestSweep(t *testing.T) {
 		"profiles/nosoul/gateway.pid":     "7",
 	})
 	tree(t, home, files)
-	p := mustPlan(t, Inputs{Home: home, Getenv: env(EnvMultiplex, "1")})
+	p := mustPlan(t, Inputs{Home: home, Getenv: env(gwconfig.EnvMultiplex, "1")})
 	want := []string{"gateway.pid", "processes.json", "profiles/muxed/gateway.pid", "profiles/work/gateway.pid", "profiles/work/processes.json"}
 	for i := range want {
 		want[i] = filepath.Join(home, want[i])

@@ -16,6 +16,10 @@ func (p Plan) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "home: %s\n", printable(p.Home))
 	if p.SkippedReason != "" {
 		fmt.Fprintf(&b, "skipped: %s\n", p.SkippedReason)
+		if p.Seed != "" {
+			fmt.Fprintf(&b, "seed: %s\n", printable(p.Seed))
+		}
+		writeWarnings(&b, p)
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
@@ -26,6 +30,8 @@ func (p Plan) WriteTable(w io.Writer) error {
 			printable(s.Prior.Label()), s.PriorExit, printable(s.Dir))
 	}
 	tw.Flush()
+	fmt.Fprintf(&b, "multiplex: %s (%s)\n", onOff(p.Multiplex.On), printable(p.Multiplex.Source))
+	fmt.Fprintf(&b, "read as: %s\n", p.Rights)
 	fmt.Fprintf(&b, "sweep: %s\n", orNone(p.Sweep...))
 	fmt.Fprintf(&b, "seed: %s\n", orNone(p.Seed))
 	fmt.Fprintf(&b, "migration: %s\n", orNone(p.Migration))
@@ -60,6 +66,13 @@ func printable(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 func yesNo(b bool) string {

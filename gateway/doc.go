@@ -30,13 +30,14 @@
 //	active_agents, active_work, served_profiles, platforms, session_store,
 //	code_sha, code_version, ...   the gateway's, never interpreted here
 //
-// Reading (ReadState) never fails. A missing file is "no state". These are
-// "no state" plus a Warning naming the file and the reason: unreadable, not
-// UTF-8, invalid JSON, not an object, over 1 MiB (MaxStateBytes), a path
-// through a symbolic link, or not a regular file. One UTF-8 BOM before the
-// JSON is accepted (Hermes reads with utf-8-sig), and so are Python's bare
-// NaN/Infinity tokens (json.dumps writes them), read as null. Duplicate keys
-// keep the last value, as in Python.
+// Reading (ReadState, ReadStateAt) never fails. A missing file is "no
+// state". These are "no state" plus a Warning naming the file and the reason:
+// unreadable, not UTF-8, invalid JSON, not an object, over 1 MiB
+// (MaxStateBytes), a refused symbolic link, or not a regular file. One UTF-8
+// BOM before the JSON is accepted (Hermes reads with utf-8-sig), and so are
+// Python's bare NaN/Infinity tokens (json.dumps writes them): they are values,
+// not null, and are kept byte for byte on rewrite. Duplicate keys keep the
+// last value, as in Python.
 //
 // Writing (MergeWrite, RecordDesiredState, CreateStateIn) is atomic: a
 // temporary file in the same directory, fsync, rename (or link when the file
@@ -50,7 +51,9 @@
 // gateway_state, with draining and degraded read as running (a gateway killed
 // mid-drain meant to run; PR #54658, PR #55397). Only the exact string
 // "running" autostarts; starting and startup_failed stay down so that a
-// death mid-boot does not become a crash loop.
+// death mid-boot does not become a crash loop. RunIntent.Label prints the
+// value as upstream's boot log does, Python's str() of it: a string as it
+// is, true as True, NaN as nan, a list as ['a'].
 //
 // # Planned-stop marker
 //
@@ -78,10 +81,15 @@
 // 75 restart me; 78 fatal config (never restart, #51228). ClassifyExit turns
 // an exit into a Verdict.
 //
-// # Symbolic links
+// # Symbolic links and rights
 //
 // hermes-init runs as root in a volume the gateway user can write. The home
-// itself is taken as given; below it nothing is read or written through a
-// symlink (package nofollow): such a file is refused with a warning, as the
-// image's stage2 hook refuses to act "through symlinked path".
+// itself is taken as given. Below it, the *At functions act in the mode of
+// the directory they are given (package homefs): with the home owner's
+// rights, following symlinks as the owner's gateway and Hermes CLI follow
+// them; or, in a root-owned home, as root refusing every symlink (package
+// nofollow), as the image's stage2 hook refuses to act "through symlinked
+// path". The path-based functions (ReadState, MergeWrite,
+// RecordDesiredState, WritePlannedStopMarker) are the strict mode; InHome
+// and the *AsOwner functions pick the mode from the owner of HERMES_HOME.
 package gateway

@@ -12,6 +12,9 @@ type RunIntent struct {
 	// with draining and degraded read as running. A value that is not a JSON
 	// string is kept as its compact JSON text. Empty when Set is false.
 	Value string
+	// Text is Value as upstream's boot log prints it (Python's str of the
+	// decoded value: True, 1.0, nan, ['a']); a string is itself.
+	Text string
 	// Set is false when the file gave no intent (printed None, JSON null).
 	Set bool
 	// Source is the key Value came from, or "" when Set is false.
@@ -29,12 +32,16 @@ func (i RunIntent) Autostart() bool {
 	return i.Set && i.Value == StateRunning
 }
 
-// Label renders the intent as Hermes's boot log does: the value, or None.
+// Label renders the intent as Hermes's boot log does: None, or the value
+// as Python prints it.
 func (i RunIntent) Label() string {
 	if !i.Set {
 		return "None"
 	}
-	return i.Value
+	if i.Text == "" {
+		return i.Value // an intent made here, not read: always a string
+	}
+	return i.Text
 }
 
 // transientRunning are sub-states of a running gateway. A gateway killed in
@@ -49,16 +56,16 @@ var transientRunning = map[string]bool{StateDraining: true, StateDegraded: true}
 func Intent(s State) (RunIntent, []Warning) {
 	if raw, ok := s.Raw(KeyDesiredState); ok && !isNull(raw) {
 		v, warns := verbatim(s, KeyDesiredState, raw)
-		return RunIntent{Value: v, Set: true, Source: KeyDesiredState}, warns
+		return RunIntent{Value: v, Text: pyText(raw), Set: true, Source: KeyDesiredState}, warns
 	}
 	raw, ok := s.Raw(KeyGatewayState)
 	if !ok || isNull(raw) {
 		return RunIntent{}, nil
 	}
 	v, warns := verbatim(s, KeyGatewayState, raw)
-	in := RunIntent{Value: v, Set: true, Source: KeyGatewayState}
+	in := RunIntent{Value: v, Text: pyText(raw), Set: true, Source: KeyGatewayState}
 	if len(warns) == 0 && transientRunning[v] {
-		in.Original, in.Value = v, StateRunning
+		in.Original, in.Value, in.Text = v, StateRunning, StateRunning
 	}
 	return in, warns
 }

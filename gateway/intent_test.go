@@ -36,9 +36,9 @@ func TestIntent(t *testing.T) {
 		{"desired empty string wins", `{"gateway_state":"running","desired_state":""}`, "", false, "desired_state", "", ""},
 		{"desired null falls back", `{"gateway_state":"running","desired_state":null}`, "running", true, "gateway_state", "", ""},
 		{"desired number", `{"gateway_state":"running","desired_state":1}`, "1", false, "desired_state", "", "desired_state is not a string (1)"},
-		{"desired true", `{"desired_state":true}`, "true", false, "desired_state", "", "desired_state is not a string (true)"},
-		{"gateway_state object", `{"gateway_state":{"a":1}}`, `{"a":1}`, false, "gateway_state", "", `gateway_state is not a string ({"a":1})`},
-		{"gateway_state list", `{"gateway_state":["draining"]}`, `["draining"]`, false, "gateway_state", "", "not a string"},
+		{"desired true", `{"desired_state":true}`, "True", false, "desired_state", "", "desired_state is not a string (true)"},
+		{"gateway_state object", `{"gateway_state":{"a":1}}`, `{'a': 1}`, false, "gateway_state", "", `gateway_state is not a string ({"a":1})`},
+		{"gateway_state list", `{"gateway_state":["draining"]}`, `['draining']`, false, "gateway_state", "", "not a string"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 
-	"github.com/hermes-init/hermes-init/gateway/nofollow"
+	"github.com/hermes-init/hermes-init/gateway/homefs"
 )
 
 // PriorExit says how the previous gateway life in a home ended, from the
@@ -24,24 +25,30 @@ const (
 // owner can still be alive. It never fails; an unusable ledger is unknown, with
 // a warning unless the ledger is simply missing.
 func ReadPriorExit(home string) (PriorExit, []Warning) {
-	r, err := os.OpenRoot(home)
+	d, err := homefs.Open(home, false)
 	if err != nil {
 		return PriorExitUnknown, nil
 	}
-	defer r.Close()
-	return ReadPriorExitIn(r)
+	defer d.Close()
+	return ReadPriorExitAt(d)
 }
 
-// ReadPriorExitIn is ReadPriorExit for a home already opened as r.
+// ReadPriorExitIn is ReadPriorExit for a home already opened as r (strict
+// mode).
 func ReadPriorExitIn(r *os.Root) (PriorExit, []Warning) {
+	return ReadPriorExitAt(homefs.FromRoot(r))
+}
+
+// ReadPriorExitAt is ReadPriorExit for a home opened as d, in d's mode.
+func ReadPriorExitAt(d *homefs.Dir) (PriorExit, []Warning) {
 	const consequence = "prior_exit is unknown"
-	dir, err := nofollow.OpenDir(r, StateDir)
+	dir, err := d.Sub(StateDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return PriorExitUnknown, nil
 	}
 	if err != nil {
-		path := nofollow.Join(r, StateDir+"/"+LifecycleFile)
-		return PriorExitUnknown, []Warning{{Path: path, Reason: readFailure(path, err) + "; " + consequence}}
+		path := filepath.Join(d.Join(StateDir), LifecycleFile)
+		return PriorExitUnknown, []Warning{{Path: path, Reason: Reason(path, err) + "; " + consequence}}
 	}
 	defer dir.Close()
 	obj, warns := readObject(dir, LifecycleFile, consequence)

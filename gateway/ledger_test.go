@@ -32,7 +32,7 @@ func TestReadPriorExit(t *testing.T) {
 			must(t, os.Mkdir(filepath.Join(home, StateDir), 0o755))
 			target := write(t, t.TempDir(), "l.json", `{"phase":"exited"}`)
 			must(t, os.Symlink(target, filepath.Join(home, ledger)))
-		}, PriorExitUnknown, "is a symbolic link (refused)"},
+		}, PriorExitUnknown, "is a symbolic link: refusing to follow it as root"},
 		{"state dir symlink", func(t *testing.T, home string) {
 			other := t.TempDir()
 			write(t, other, LifecycleFile, `{"phase":"exited"}`)

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hermes-init/hermes-init/gateway/nofollow"
+	"github.com/hermes-init/hermes-init/gateway/homefs"
 )
 
 // Field names of the planned-stop marker, exactly as Hermes's
@@ -33,11 +33,21 @@ const (
 // it is null and Hermes falls back to the PID alone, within the marker's 60 s
 // TTL. written_at is ISO-8601 UTC as Python's datetime.isoformat writes it.
 func WritePlannedStopMarker(home string, targetPid, stopperPid int) error {
-	return writePlannedStopMarker(home, targetPid, stopperPid, time.Now(), "/proc")
+	d, err := homefs.Open(home, false)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(home, PlannedStopMarkerFile), err)
+	}
+	defer d.Close()
+	return WritePlannedStopMarkerAt(d, targetPid, stopperPid)
 }
 
-func writePlannedStopMarker(home string, target, stopper int, now time.Time, proc string) error {
-	path := filepath.Join(home, PlannedStopMarkerFile)
+// WritePlannedStopMarkerAt is WritePlannedStopMarker for a home opened as d.
+func WritePlannedStopMarkerAt(d *homefs.Dir, targetPid, stopperPid int) error {
+	return writePlannedStopMarker(d, targetPid, stopperPid, time.Now(), "/proc")
+}
+
+func writePlannedStopMarker(d *homefs.Dir, target, stopper int, now time.Time, proc string) error {
+	path := d.Join(PlannedStopMarkerFile)
 	if target <= 0 {
 		return fmt.Errorf("write %s: invalid target pid %d", path, target)
 	}
@@ -45,28 +55,19 @@ func writePlannedStopMarker(home string, target, stopper int, now time.Time, pro
 	if t, err := procStartTime(proc, target); err == nil {
 		start = t
 	}
-	data, err := encodeFields([]Field{
+	data, err := EncodeFields([]Field{
 		{MarkerTargetPID, target},
 		{MarkerTargetStartTime, start},
 		{MarkerStopperPID, stopper},
 		{MarkerWrittenAt, isoUTC(now)},
 	})
 	if err == nil {
-		err = writeIn(home, PlannedStopMarkerFile, data)
+		err = d.WriteFile(PlannedStopMarkerFile, data, stateMode)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-func writeIn(home, name string, data []byte) error {
-	r, err := os.OpenRoot(home)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return nofollow.WriteFile(r, name, data, stateMode)
 }
 
 // isoUTC formats t like Python's datetime.now(timezone.utc).isoformat().

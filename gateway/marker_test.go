@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hermes-init/hermes-init/gateway/homefs"
 	"github.com/matryer/is"
 )
 
@@ -39,12 +40,15 @@ func TestWritePlannedStopMarkerFormat(t *testing.T) {
 	home, proc := t.TempDir(), t.TempDir()
 	write(t, proc, "42/stat", "42 (gate way) S "+strings.Repeat("1 ", 18)+"987654 rest\n")
 	now := time.Date(2026, 6, 30, 14, 0, 0, 5000, time.FixedZone("X", 2*3600))
-	is.NoErr(writePlannedStopMarker(home, 42, 1, now, proc))
+	d, err := homefs.Open(home, false)
+	is.NoErr(err)
+	defer d.Close()
+	is.NoErr(writePlannedStopMarker(d, 42, 1, now, proc))
 	is.Equal(read(t, filepath.Join(home, PlannedStopMarkerFile)),
 		`{"target_pid":42,"target_start_time":987654,"stopper_pid":1,"written_at":"2026-06-30T12:00:00.000005+00:00"}`+"\n")
 
 	// A process that is gone: start time null, PID-only match within the TTL.
-	is.NoErr(writePlannedStopMarker(home, 43, 1, now, proc))
+	is.NoErr(writePlannedStopMarker(d, 43, 1, now, proc))
 	is.True(strings.Contains(read(t, filepath.Join(home, PlannedStopMarkerFile)), `"target_start_time":null`))
 }
 

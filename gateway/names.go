@@ -65,3 +65,15 @@ func ValidProfileName(name string) bool {
 func SlotName(profile string) string {
 	return "gateway-" + profile
 }
+
+// NameMax is Linux's NAME_MAX: the longest file name, in bytes.
+const NameMax = 255
+
+// SlotNameFits reports whether a profile's slot can be laid out: its
+// service directory gateway-<p> and the staging directory .gateway-<p>.tmp
+// it is built in must both be file names, so a valid name of 243 to 251
+// bytes (ValidProfileName allows 251, s6's limit) has no slot. Upstream's
+// reconciler fails there, for every profile after it too.
+func SlotNameFits(profile string) bool {
+	return len("."+SlotName(profile)+".tmp") <= NameMax
+}

@@ -49,3 +49,14 @@ func TestStaleRuntimeFiles(t *testing.T) {
 func TestSlotName(t *testing.T) {
 	is.New(t).Equal(SlotName("default"), "gateway-default")
 }
+
+// TestSlotNameFits: gateway-<p> and the staging .gateway-<p>.tmp must both
+// be file names (NAME_MAX 255), so valid names of 243 to 251 bytes have no
+// slot.
+func TestSlotNameFits(t *testing.T) {
+	is := is.New(t)
+	is.True(SlotNameFits(strings.Repeat("a", 242)))  // .gateway-<242>.tmp is 255 bytes
+	is.True(!SlotNameFits(strings.Repeat("a", 243))) // 256
+	is.True(!SlotNameFits(strings.Repeat("a", 251)))
+	is.True(SlotNameFits("work"))
+}

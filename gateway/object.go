@@ -20,23 +20,27 @@ type object struct {
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // decodeObject parses b as one JSON object. It accepts one leading UTF-8 BOM
-// (Hermes reads with utf-8-sig) and Python's NaN/Infinity extensions (read as
-// null), which json.dumps writes by default.
+// (Hermes reads with utf-8-sig) and Python's NaN, Infinity and -Infinity
+// (json.dumps writes them by default), which are kept as written: they are
+// values, not null, and a rewrite carries them through unchanged.
 func decodeObject(b []byte) (object, error) {
 	b = bytes.TrimPrefix(b, utf8BOM)
 	if !utf8.Valid(b) {
 		return object{}, errors.New("is not valid UTF-8")
 	}
-	b, err := validJSON(b)
+	fixed, err := validJSON(b)
 	if err != nil {
 		return object{}, err
 	}
-	if first := firstByte(b); first != '{' {
+	if first := firstByte(fixed); first != '{' {
 		return object{}, fmt.Errorf("is not a JSON object (found %s)", jsonKind(first))
 	}
-	return walkObject(b)
+	return walkObject(b, fixed)
 }
 
+// validJSON checks b and returns it, or, when b holds Python's non-finite
+// tokens, a copy of the same length in which each is replaced by standard
+// JSON (so that offsets in the copy are offsets in b).
 func validJSON(b []byte) ([]byte, error) {
 	if json.Valid(b) {
 		return b, nil
@@ -52,9 +56,11 @@ func validJSON(b []byte) ([]byte, error) {
 	return nil, fmt.Errorf("is not valid JSON (%v)", err)
 }
 
-func walkObject(b []byte) (object, error) {
+// walkObject reads the top-level keys and values of the object in fixed,
+// taking their text from orig, which has the same length.
+func walkObject(orig, fixed []byte) (object, error) {
 	o := newObject()
-	dec := json.NewDecoder(bytes.NewReader(b))
+	dec := json.NewDecoder(bytes.NewReader(fixed))
 	if _, err := dec.Token(); err != nil { // the '{'
 		return object{}, err
 	}
@@ -64,12 +70,13 @@ func walkObject(b []byte) (object, error) {
 		if err != nil {
 			return object{}, err
 		}
-		rawKey := bytes.TrimLeft(b[start:dec.InputOffset()], " \t\r\n,")
+		rawKey := bytes.TrimLeft(orig[start:dec.InputOffset()], " \t\r\n,")
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
 			return object{}, err
 		}
-		o.put(tok.(string), bytes.Clone(rawKey), compact(v))
+		end := int(dec.InputOffset())
+		o.put(tok.(string), bytes.Clone(rawKey), compact(orig[end-len(v):end]))
 	}
 	return o, nil
 }
@@ -126,15 +133,23 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-func compact(v json.RawMessage) json.RawMessage {
-	if !bytes.ContainsAny(v, " \t\r\n") {
-		return v // already compact (the gateway writes compact JSON); Decode gave us a copy
+// compact drops the whitespace between the tokens of a valid JSON value
+// (which may hold NaN or Infinity, so json.Compact cannot do it).
+func compact(v []byte) json.RawMessage {
+	out := make([]byte, 0, len(v))
+	inString, escaped := false, false
+	for _, c := range v {
+		switch {
+		case inString:
+			escaped, inString = c == '\\' && !escaped, !(c == '"' && !escaped)
+		case c == ' ', c == '\t', c == '\r', c == '\n':
+			continue
+		case c == '"':
+			inString = true
+		}
+		out = append(out, c)
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, v); err != nil {
-		return bytes.Clone(v) // unreachable: v comes from a validated document
-	}
-	return buf.Bytes()
+	return out
 }
 
 func firstByte(b []byte) byte {
@@ -159,34 +174,37 @@ func jsonKind(c byte) string {
 	return "a number"
 }
 
-// replaceNonFinite rewrites the bare tokens NaN, Infinity and -Infinity
-// outside strings as null.
-func replaceNonFinite(b []byte) []byte {
-	out := make([]byte, 0, len(b)+8)
-	inString, escaped := false, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			escaped, inString = c == '\\' && !escaped, !(c == '"' && !escaped)
-			out = append(out, c)
-			continue
-		}
-		if n := nonFiniteLen(b[i:]); n > 0 {
-			out = append(out, "null"...)
-			i += n - 1
-			continue
-		}
-		inString = c == '"'
-		out = append(out, c)
-	}
-	return out
+// nonFinite maps Python's non-finite number tokens to standard JSON values
+// spanning exactly the same bytes, valid where a value is and invalid after a
+// minus sign, as the tokens are ("-NaN" is not JSON for Python either).
+var nonFinite = []struct{ token, same string }{
+	{"-Infinity", "[0,0,0,0]"},
+	{"Infinity", "[[0],[]]"},
+	{"NaN", "[0]"},
 }
 
-func nonFiniteLen(b []byte) int {
-	for _, tok := range []string{"NaN", "Infinity", "-Infinity"} {
-		if bytes.HasPrefix(b, []byte(tok)) {
-			return len(tok)
+// replaceNonFinite rewrites the bare tokens NaN, Infinity and -Infinity
+// outside strings, keeping every offset.
+func replaceNonFinite(b []byte) []byte {
+	out := bytes.Clone(b)
+	inString, escaped := false, false
+	for i := 0; i < len(out); i++ {
+		c := out[i]
+		if inString {
+			escaped, inString = c == '\\' && !escaped, !(c == '"' && !escaped)
+			continue
+		}
+		if c == '"' {
+			inString = true
+			continue
+		}
+		for _, nf := range nonFinite {
+			if bytes.HasPrefix(out[i:], []byte(nf.token)) {
+				copy(out[i:], nf.same)
+				i += len(nf.token) - 1
+				break
+			}
 		}
 	}
-	return 0
+	return out
 }

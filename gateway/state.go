@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 
-	"github.com/hermes-init/hermes-init/gateway/nofollow"
+	"github.com/hermes-init/hermes-init/gateway/homefs"
 )
 
 // Keys of gateway_state.json that hermes-init reads or writes. Every other key
@@ -72,44 +71,46 @@ func (s State) String(key string) (string, bool) {
 	return str, true
 }
 
-// ReadState reads <home>/gateway_state.json. It never fails: a missing file is
-// no state; an unusable one (unreadable, not UTF-8, invalid JSON, not an
-// object, over 1 MiB, a symlink, not a regular file) is no state plus a
-// warning that names the file and the reason, because a corrupt file must
-// never abort the boot (upstream reads it the same way). home itself is taken
-// as given, symlink or not.
+// ReadState reads <home>/gateway_state.json as root, refusing symbolic links
+// below home (home itself is taken as given). It never fails: a missing file
+// is no state; an unusable one (unreadable, not UTF-8, invalid JSON, not an
+// object, over 1 MiB, a refused symlink, not a regular file) is no state plus
+// a warning that names the file and the reason, because a corrupt file must
+// never abort the boot (upstream reads it the same way).
 func ReadState(home string) (State, []Warning) {
-	r, err := os.OpenRoot(home)
+	d, err := homefs.Open(home, false)
 	if err != nil {
 		return noHome(filepath.Join(home, StateFile), err)
 	}
-	defer r.Close()
-	return ReadStateIn(r)
+	defer d.Close()
+	return ReadStateAt(d)
 }
 
-// ReadStateIn is ReadState for a home already opened as r.
-func ReadStateIn(r *os.Root) (State, []Warning) {
-	obj, warns := readObject(r, StateFile, "treating as no prior state")
-	return State{Path: nofollow.Join(r, StateFile), obj: obj}, warns
+// ReadStateAt is ReadState for a home opened as d, in d's mode: in follow
+// mode a symlinked state file is read where it leads, and a dangling link is
+// a missing file, as upstream's reconciler reads them.
+func ReadStateAt(d *homefs.Dir) (State, []Warning) {
+	obj, warns := readObject(d, StateFile, "treating as no prior state")
+	return State{Path: d.Join(StateFile), obj: obj}, warns
 }
 
 func noHome(path string, err error) (State, []Warning) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return State{Path: path}, nil
 	}
-	return State{Path: path}, []Warning{{Path: path, Reason: readFailure(path, err) + "; treating as no prior state"}}
+	return State{Path: path}, []Warning{{Path: path, Reason: Reason(path, err) + "; treating as no prior state"}}
 }
 
-// readObject reads name inside r as a JSON object. consequence ends every
+// readObject reads name inside d as a JSON object. consequence ends every
 // warning, so that the reader of a log knows what was done instead.
-func readObject(r *os.Root, name, consequence string) (object, []Warning) {
-	path := nofollow.Join(r, name)
-	data, err := nofollow.ReadFile(r, name, MaxStateBytes)
+func readObject(d *homefs.Dir, name, consequence string) (object, []Warning) {
+	path := d.Join(name)
+	data, err := d.ReadFile(name, MaxStateBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return object{}, nil
 	}
 	if err != nil {
-		return object{}, []Warning{{Path: path, Reason: readFailure(path, err) + "; " + consequence}}
+		return object{}, []Warning{{Path: path, Reason: Reason(path, err) + "; " + consequence}}
 	}
 	obj, err := decodeObject(data)
 	if err != nil {

@@ -75,10 +75,10 @@ func TestReadStateUnusable(t *testing.T) {
 		{"symlink", func(t *testing.T, home string) {
 			target := write(t, t.TempDir(), "real.json", `{"gateway_state":"running"}`)
 			must(t, os.Symlink(target, filepath.Join(home, StateFile)))
-		}, "is a symbolic link (refused)"},
+		}, "is a symbolic link: refusing to follow it as root"},
 		{"dangling symlink", func(t *testing.T, home string) {
 			must(t, os.Symlink("/nonexistent", filepath.Join(home, StateFile)))
-		}, "is a symbolic link (refused)"},
+		}, "is a symbolic link: refusing to follow it as root"},
 		{"directory", func(t *testing.T, home string) {
 			must(t, os.Mkdir(filepath.Join(home, StateFile), 0o755))
 		}, "is not a regular file (directory)"},

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hermes-init/hermes-init/gateway/homefs"
 	"github.com/matryer/is"
 )
 
@@ -145,7 +146,7 @@ func TestMergeWriteConcurrent(t *testing.T) {
 	is.True(ok)
 }
 
-func TestCreateStateIn(t *testing.T) {
+func TestCreateStateAt(t *testing.T) {
 	fields := []Field{{"gateway_state", "running"}, {"desired_state", "running"}, {"timestamp", 1700000000}}
 	const want = `{"gateway_state":"running","desired_state":"running","timestamp":1700000000}` + "\n"
 	cases := []struct {
@@ -167,10 +168,10 @@ func TestCreateStateIn(t *testing.T) {
 			home := t.TempDir()
 			c.setup(t, home)
 			before, _ := os.ReadFile(filepath.Join(home, StateFile))
-			r, err := os.OpenRoot(home)
+			d, err := homefs.Open(home, false)
 			is.NoErr(err)
-			defer r.Close()
-			created, err := CreateStateIn(r, fields)
+			defer d.Close()
+			created, err := CreateStateAt(d, fields)
 			is.NoErr(err)
 			is.Equal(created, c.created)
 			after, _ := os.ReadFile(filepath.Join(home, StateFile))
@@ -180,7 +181,7 @@ func TestCreateStateIn(t *testing.T) {
 				is.Equal(after, before) // never replaced
 			}
 			assertNoTemp(t, home)
-			created, err = CreateStateIn(r, fields)
+			created, err = CreateStateAt(d, fields)
 			is.NoErr(err)
 			is.True(!created) // a second call never writes
 		})
@@ -204,17 +205,9 @@ func TestWriteSurvivesKill(t *testing.T) {
 		cmd := helper(t, "^TestWriteSurvivesKill$", "GATEWAY_TEST_KILL_HOME="+home)
 		is.NoErr(cmd.Start())
 		if round == 0 {
-			// The helper starts slowly on a loaded machine or under
-			// emulation: let it write once before the kills begin.
-			deadline := time.Now().Add(30 * time.Second)
-			for st, _ := ReadState(home); time.Now().Before(deadline); st, _ = ReadState(home) {
-				if _, ok := st.Raw("counter"); ok {
-					break
-				}
-				time.Sleep(time.Millisecond)
-			}
+			waitWritten(t, home) // a loaded machine may start the helper late
 		}
-		time.Sleep(time.Duration(5+round*3) * time.Millisecond)
+		time.Sleep(time.Duration(5+round*3) * time.Millisecond) // an arbitrary instant, not a deadline
 		is.NoErr(cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()
 		st, warns := ReadState(home)
@@ -231,6 +224,19 @@ func TestWriteSurvivesKill(t *testing.T) {
 	counter, ok := st.Raw("counter")
 	is.True(ok) // the helper did write before it was killed
 	t.Logf("last counter written: %s", counter)
+}
+
+// waitWritten polls until the helper's first write has landed.
+func waitWritten(t *testing.T, home string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if st, _ := ReadState(home); st.Exists() {
+			if _, ok := st.Raw("counter"); ok {
+				return
+			}
+		}
+	}
+	t.Fatal("the helper never wrote")
 }
 
 func assertNoTemp(t *testing.T, dir string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -89,7 +90,7 @@ func (sup *Supervisor) Stop(ctx context.Context, name string) (control.SlotStatu
 		if svc.spec.Home == "" || pid <= 0 {
 			return
 		}
-		if err := gateway.WritePlannedStopMarker(svc.spec.Home, pid, os.Getpid()); err != nil {
+		if err := gateway.WritePlannedStopMarkerAsOwner(volumeOf(svc.spec), svc.spec.Home, pid, os.Getpid()); err != nil {
 			markErr = err
 			sup.log.Warnf("%s: planned-stop marker: %v (the gateway will see an unexpected SIGTERM)", svc.spec.Name, err)
 		}
@@ -150,15 +151,33 @@ func (sup *Supervisor) Health() (bool, string) {
 }
 
 // recordIntent persists the operator's intent for a gateway slot, which wins
-// over the runtime state at the next boot.
+// over the runtime state at the next boot. Like the planned-stop marker, it
+// is written with the rights of the owner of HERMES_HOME, through the links
+// the owner's own Hermes CLI would follow (gateway.InHome).
 func (sup *Supervisor) recordIntent(svc *Service, desired string) error {
 	if svc.spec.Home == "" {
 		return nil
 	}
-	if err := gateway.RecordDesiredState(svc.spec.Home, desired, time.Now()); err != nil {
+	if err := gateway.RecordDesiredStateAsOwner(volumeOf(svc.spec), svc.spec.Home, desired, time.Now()); err != nil {
 		return fmt.Errorf("%s: record desired_state=%s: %w", svc.spec.Name, desired, err)
 	}
 	return nil
+}
+
+// volumeOf is the HERMES_HOME holding a gateway slot's home: the one in the
+// gateway's environment when the home is at or below it, else the home
+// itself. Its owner's rights are the ones the control commands write with.
+func volumeOf(spec ServiceSpec) string {
+	volume := spec.Home
+	for _, kv := range spec.Env {
+		if v, ok := strings.CutPrefix(kv, gateway.EnvHome+"="); ok {
+			volume = v
+		}
+	}
+	if rel, err := filepath.Rel(volume, spec.Home); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return spec.Home
+	}
+	return volume
 }
 
 // Up wants the service up and starts it, without touching the gateway's

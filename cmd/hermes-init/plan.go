@@ -37,6 +37,7 @@ func runPlan(args []string, getenv func(string) string, stdout, stderr io.Writer
 	if !opts.homeGiven {
 		opts.home = cfg.Gateway.Home
 	}
+	// MakePlan reads the home with its owner's rights, as the boot does.
 	plan, err := boot.MakePlan(boot.Inputs{
 		Home:        opts.home,
 		MainCommand: opts.mainCommand,

@@ -81,8 +81,9 @@ func runServices(in *supervisor.Init, cfg *config.Config, mainArgv []string, get
 }
 
 // bootPlan makes the boot plan and carries it out: sweep, seed, migration,
-// boot log. A home that does not exist yet is created for the gateway user,
-// as the image's stage2 hook does.
+// boot log, in one pass with the rights of the home's owner (boot.Boot). A
+// home that does not exist yet is created for the gateway user, as the
+// image's stage2 hook does.
 func bootPlan(cfg *config.Config, mainArgv []string, getenv func(string) string, log *supervisor.Logger) (boot.Plan, error) {
 	home := cfg.Gateway.Home
 	if _, err := os.Lstat(home); os.IsNotExist(err) {
@@ -93,28 +94,33 @@ func bootPlan(cfg *config.Config, mainArgv []string, getenv func(string) string,
 			_ = os.Chown(home, cfg.Gateway.UID, cfg.Gateway.GID)
 		}
 	}
-	plan, err := makePlan(cfg, mainArgv, getenv)
+	plan, applied, err := boot.Boot(boot.Inputs{
+		Home: cfg.Gateway.Home, MainCommand: mainArgv, Getenv: getenv,
+		Multiplex: cfg.Gateway.Multiplex, Now: time.Now(),
+	})
 	if err != nil {
 		return plan, err
 	}
 	logWarnings(log, plan)
-	if plan.SkippedReason != "" {
-		log.Infof("boot: %s", plan.SkippedReason)
-		return plan, nil
-	}
-	warnings, err := boot.Apply(plan)
-	for _, w := range warnings {
+	for _, w := range applied.Warnings {
 		log.Warnf("boot: %s", w)
 	}
-	if err != nil {
-		log.Warnf("boot: %v", err) // the slots still run; the boot log may lack a line
+	if applied.Err != nil {
+		log.Warnf("boot: %v", applied.Err) // the slots still run; the boot log may lack a line
 	}
+	if plan.SkippedReason != "" {
+		log.Infof("boot: %s", plan.SkippedReason) // a first-boot seed may have been written
+		return plan, nil
+	}
+	log.Infof("boot: %s read %s; multiplex %v (%s)", plan.Home, plan.Rights, plan.Multiplex.On, plan.Multiplex.Source)
 	for _, line := range plan.Summary() {
 		log.Infof("%s", line)
 	}
 	return plan, nil
 }
 
+// makePlan decides the slots again (SIGHUP), reading the home with its
+// owner's rights, changing nothing.
 func makePlan(cfg *config.Config, mainArgv []string, getenv func(string) string) (boot.Plan, error) {
 	return boot.MakePlan(boot.Inputs{
 		Home: cfg.Gateway.Home, MainCommand: mainArgv, Getenv: getenv,

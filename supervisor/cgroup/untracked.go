@@ -5,11 +5,10 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/hermes-init/hermes-init/fsid"
 )
 
 // procInfo is what ModeNone needs to know of a process.
@@ -116,8 +115,7 @@ func hasTag(pid int, tag []byte) bool {
 // readEnviron reads /proc/PID/environ. Docker drops CAP_SYS_PTRACE, and then
 // root may not read the environment of another user's process: the kernel
 // checks ptrace read access against the file-system ids (PTRACE_MODE_FSCREDS).
-// So on EACCES it reads again as the process's owner, switching this thread's
-// fsuid and fsgid for the one read.
+// So on EACCES it reads again as the process's owner (package fsid).
 func readEnviron(pid int) ([]byte, error) {
 	file := "/proc/" + strconv.Itoa(pid) + "/environ"
 	b, err := os.ReadFile(file)
@@ -128,15 +126,11 @@ func readEnviron(pid int) ([]byte, error) {
 	if !ok {
 		return nil, err
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	oldUID, _, _ := unix.RawSyscall(unix.SYS_SETFSUID, uintptr(uid), 0, 0)
-	oldGID, _, _ := unix.RawSyscall(unix.SYS_SETFSGID, uintptr(gid), 0, 0)
-	defer func() {
-		unix.RawSyscall(unix.SYS_SETFSGID, oldGID, 0, 0)
-		unix.RawSyscall(unix.SYS_SETFSUID, oldUID, 0, 0)
-	}()
-	return os.ReadFile(file)
+	err = fsid.Run(uid, gid, func() error {
+		b, err = os.ReadFile(file)
+		return err
+	})
+	return b, err
 }
 
 // procOwner returns the real uid and gid of pid (/proc/PID/status).

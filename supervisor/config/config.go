@@ -60,7 +60,9 @@ type Gateway struct {
 	ProfileArgs []string // inserted after Command[0] for a named profile; see GatewayArgv
 	FallbackUID int      // UID of user "hermes" when /etc/passwd lacks it
 	FallbackGID int      // GID of group "hermes" when /etc/group lacks it
-	// Multiplex is nil when unset: boot decides from GATEWAY_MULTIPLEX_PROFILES.
+	// Multiplex is nil when unset: then the boot decides as the gateway does,
+	// from GATEWAY_MULTIPLEX_PROFILES and the Hermes configuration in the
+	// home (config.yaml over gateway.json; docs/plan.md). Set, it wins.
 	Multiplex *bool
 	Exec
 }
