@@ -36,8 +36,9 @@ func TestUpstreamGatewayRun(t *testing.T) {
 }
 
 // TestUpstreamDashboard: a dashboard container (`hermes dashboard`, as
-// upstream's compose runs it beside the gateway) reconciles no gateways; the
-// dashboard is the main command and its status ends the container.
+// upstream's compose runs it beside the gateway) reconciles no gateways (it
+// only gets the first-boot seed, as from upstream's stage2); the dashboard
+// is the main command and its status ends the container.
 func TestUpstreamDashboard(t *testing.T) {
 	t.Parallel()
 	is := is.New(t)
@@ -52,8 +53,13 @@ func TestUpstreamDashboard(t *testing.T) {
 	is.True(ok)                // hermes-init answers
 	is.Equal(len(st.Slots), 0) // and supervises no gateway
 	_ = saw
-	_, seeded := d.readFile(gateway.StateFile)
-	is.True(!seeded) // the dashboard container wrote nothing for the gateways
+	// Only the first-boot seed, which upstream's stage2 writes whatever the
+	// command; no reconciliation: no boot log line, no slot.
+	state, seeded := d.readFile(gateway.StateFile)
+	is.True(seeded)
+	is.Equal(strings.TrimSpace(string(state)), `{"gateway_state":"running"}`)
+	_, logged := d.readFile("logs/container-boot.log")
+	is.True(!logged) // the dashboard container reconciled nothing
 	_, rep := d.dockerStop()
 	is.Equal(rep.exitCode, "0") // the dashboard's own status
 }
