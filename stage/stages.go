@@ -421,5 +421,5 @@ func (st *Stages) say(level int, format string, args ...any) {
 	if st.Settings.Verbosity < level || st.Out == nil {
 		return
 	}
-	fmt.Fprintf(st.Out, "hermes-init: "+format+"\n", args...)
+	fmt.Fprintf(st.Out, "hermes-init: %s\n", supervisor.Escape(fmt.Sprintf(format, args...)))
 }

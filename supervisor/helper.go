@@ -37,7 +37,7 @@ func RunSpawnHelper(args []string, stderr io.Writer) int {
 	}
 	path, argv := fs.Arg(0), fs.Args()[1:]
 	fail := func(status int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "hermes-init: "+format+"\n", a...)
+		fmt.Fprintf(stderr, "hermes-init: %s\n", Escape(fmt.Sprintf(format, a...)))
 		return status
 	}
 	self := strconv.Itoa(os.Getpid())

@@ -271,7 +271,7 @@ func (in *Init) execFailed(err error) int {
 	if !errors.As(err, &ee) {
 		ee = &ExecError{Err: err, Status: ExitCannotExec}
 	}
-	fmt.Fprintf(in.o.Stderr, "hermes-init: %v\n", ee)
+	fmt.Fprintf(in.o.Stderr, "hermes-init: %s\n", Escape(ee.Error()))
 	return ee.Status
 }
 

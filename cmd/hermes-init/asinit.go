@@ -29,7 +29,7 @@ func runAsInit(command []string, stderr io.Writer) int {
 	cfg, err := config.Load(cfgPath, explicit, environ)
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "hermes-init: %s\n", line)
+			fmt.Fprintf(stderr, "hermes-init: %s\n", supervisor.Escape(line))
 		}
 		return supervisor.ExitUsage
 	}

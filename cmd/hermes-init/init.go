@@ -147,7 +147,7 @@ func (f *initFlags) level(cfg *config.Config) supervisor.Level {
 func runInit(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	f, rest, err := parseInitFlags(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "hermes-init: %v\n", err)
+		fmt.Fprintf(stderr, "hermes-init: %s\n", supervisor.Escape(err.Error()))
 		fmt.Fprintln(stderr, "usage: hermes-init [flags] [-- COMMAND [ARGS...]] (hermes-init --help)")
 		return supervisor.ExitUsage
 	}
@@ -160,7 +160,7 @@ func runInit(args []string, getenv func(string) string, stdout, stderr io.Writer
 	cfg, err := config.Load(path, explicit, environ)
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "hermes-init: %s\n", line)
+			fmt.Fprintf(stderr, "hermes-init: %s\n", supervisor.Escape(line))
 		}
 		return supervisor.ExitUsage
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hermes-init/hermes-init/boot"
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/config"
 )
 
@@ -30,7 +31,7 @@ func runPlan(args []string, getenv func(string) string, stdout, stderr io.Writer
 	cfg, err := config.Load(path, explicit, os.Environ())
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "hermes-init: %s\n", line)
+			fmt.Fprintf(stderr, "hermes-init: %s\n", supervisor.Escape(line))
 		}
 		return 2
 	}
@@ -46,14 +47,14 @@ func runPlan(args []string, getenv func(string) string, stdout, stderr io.Writer
 		Now:         time.Now(),
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "hermes-init: %v\n", err)
+		fmt.Fprintf(stderr, "hermes-init: %s\n", supervisor.Escape(err.Error()))
 		return 1
 	}
 	if opts.json {
 		return printPlanJSON(plan, stdout, stderr)
 	}
 	if err := plan.WriteTable(stdout); err != nil {
-		fmt.Fprintf(stderr, "hermes-init: plan: %v\n", err)
+		fmt.Fprintf(stderr, "hermes-init: plan: %s\n", supervisor.Escape(err.Error()))
 		return 1
 	}
 	return 0

@@ -597,3 +597,34 @@ func TestPlanReadsConfiguration(t *testing.T) {
 	is.True(plan.Slots[0].Autostart)  // the root slot is not affected by multiplex
 	is.True(!plan.Slots[1].Autostart) // multiplex: named slots registered, not started
 }
+
+// TestHostileNamesCannotForgeLogLines: a profile directory whose name holds
+// a newline, an ESC sequence and a bidi override (anyone with the gateway's
+// uid can make one) is named in the boot's warning, escaped: every line on
+// stderr is hermes-init's own, none starts with what the name wanted.
+func TestHostileNamesCannotForgeLogLines(t *testing.T) {
+	is := is.New(t)
+	h := newHome(t)
+	h.writeState(h.dir, map[string]any{"gateway_state": "running"})
+	for _, name := range []string{
+		"x\nprofile=default prior_state=running action=started",
+		"y\x1b[2J\x1b[1;31mred",
+		"z\u202egnp",
+	} {
+		dir := filepath.Join(h.dir, "profiles", name)
+		is.NoErr(os.MkdirAll(dir, 0o755))
+		is.NoErr(os.WriteFile(filepath.Join(dir, "SOUL.md"), []byte("x"), 0o644))
+	}
+	p := h.start()
+	h.waitSlot("gateway-default", "up", 10*time.Second)
+	p.signal(syscall.SIGTERM)
+	p.wait(10 * time.Second)
+	errs := p.errors()
+	is.True(strings.Contains(errs, `x\nprofile=default prior_state=running action=started`)) // named, escaped
+	is.True(strings.Contains(errs, `y\x1b[2J\x1b[1;31mred`))
+	is.True(strings.Contains(errs, `z\u202egnp`))
+	for _, l := range strings.Split(strings.TrimSuffix(errs, "\n"), "\n") {
+		is.True(strings.HasPrefix(l, "hermes-init: ")) // every line is hermes-init's own
+		is.True(!strings.ContainsAny(l, "\x1b\u202e"))
+	}
+}

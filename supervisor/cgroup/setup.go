@@ -84,6 +84,8 @@ type Tree struct {
 	lazyV1  map[string]func() (string, error) // ModeHybrid: v1 parents made on first need
 	warnf   func(string, ...any)
 	self    int
+	locks   []int           // fds holding this instance's locks (stale.go)
+	swept   map[string]bool // parents already swept of stale directories
 }
 
 // Mode reports the rung in use.
@@ -403,16 +405,20 @@ func (t *Tree) ensureDir(mountpoint, rel string) (string, error) {
 
 // mkdirUnique creates base, or base.1, base.2, ... when another hermes-init
 // (a PID 1 of another PID namespace has the same pid) already uses the name:
-// a subtree hermes-init did not create is never shared, nor removed.
+// a subtree hermes-init did not create is never shared; only those of dead
+// instances, empty, are removed first (stale.go). The directory is locked
+// for this instance's life.
 func (t *Tree) mkdirUnique(base string) (string, error) {
+	t.sweepStale(filepath.Dir(base))
 	dir := base
 	for i := 1; ; i++ {
 		err := os.Mkdir(dir, 0o755)
 		if err == nil {
 			t.created = append(t.created, dir)
+			t.lockDir(dir)
 			return dir, nil
 		}
-		if !errors.Is(err, os.ErrExist) || i > 100 {
+		if !errors.Is(err, os.ErrExist) {
 			return "", fmt.Errorf("create cgroup %s: %w", dir, err)
 		}
 		dir = base + "." + strconv.Itoa(i)
@@ -441,6 +447,7 @@ func (t *Tree) Close() error {
 		}
 	}
 	t.created = nil
+	t.unlock()
 	return errors.Join(errs...)
 }
 

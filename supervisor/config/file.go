@@ -21,6 +21,52 @@ import (
 // maxFileBytes bounds the configuration file; a real one is a few kilobytes.
 const maxFileBytes = 1 << 20
 
+// maxNesting bounds how deep tables and arrays nest in the file; a real one
+// nests 2 or 3 deep.
+const maxNesting = 32
+
+// nesting returns how deep [ and { nest in a TOML text, outside strings and
+// comments, and the line where it is deepest: checked before the decoder
+// sees the text.
+func nesting(text string) (depth, line int) {
+	cur, ln := 0, 1
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == '\n':
+			ln++
+		case c == '#':
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+			i--
+		case c == '"' || c == '\'':
+			delim := string(c)
+			if strings.HasPrefix(text[i:], strings.Repeat(delim, 3)) {
+				delim = strings.Repeat(delim, 3)
+			}
+			j := i + len(delim)
+			for j < len(text) && !strings.HasPrefix(text[j:], delim) {
+				if text[j] == '\\' && c == '"' {
+					j++
+				}
+				if j < len(text) && text[j] == '\n' {
+					ln++
+				}
+				j++
+			}
+			i = j + len(delim) - 1
+		case c == '[' || c == '{':
+			if cur++; cur > depth {
+				depth, line = cur, ln
+			}
+		case c == ']' || c == '}':
+			cur--
+		}
+	}
+	return depth, line
+}
+
 // doc is a parsed file.
 type doc struct {
 	md  *toml.MetaData
@@ -157,6 +203,12 @@ func (l *loader) readFile(data []byte) {
 		return
 	}
 	text := stripBOM(string(data))
+	if depth, line := nesting(text); depth > maxNesting {
+		// The TOML decoder recurses per level: 3,000 nested inline tables
+		// took it 2.3 s and 414 MB to refuse (10,000: 26 s and 4 GB).
+		l.errs.errs = append(l.errs.errs, &Error{File: l.file, Line: line, Msg: fmt.Sprintf("tables and arrays nested more than %d deep", maxNesting)})
+		return
+	}
 	d, err := parseTOML(text)
 	if err != nil {
 		e := &Error{File: l.file, Msg: "invalid TOML: " + err.Error()}

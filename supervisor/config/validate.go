@@ -50,8 +50,17 @@ func (l *loader) validate() {
 		l.fail("control_socket", "path is %d bytes long; a unix socket path has at most %d", len(c.ControlSocket), maxSocketPath)
 	}
 	// The same rule as cgroup.Tree.ensureDir, checked before anything starts.
-	if r := c.CgroupRoot; r != "" && (strings.Contains(r, "..") || path.Clean("/"+r) == "/") {
-		l.fail("cgroup_root", "invalid cgroup path %q (want e.g. /hermes, without \"..\")", r)
+	if r := c.CgroupRoot; r != "" && (!strings.HasPrefix(r, "/") || strings.Contains(r, "..") || path.Clean(r) == "/") {
+		l.fail("cgroup_root", "invalid cgroup path %q (want an absolute one such as /hermes, without \"..\")", r)
+	}
+	l.positive("grace", c.Grace)
+	for name, v := range map[string]string{
+		"control_socket": c.ControlSocket, "cgroup_root": c.CgroupRoot, "s6.scandir": c.S6.ScanDir,
+		"s6.basedir": c.S6.BaseDir, "s6.envdir": c.S6.EnvDir, "gateway.home": c.Gateway.Home, "gateway.workdir": c.Gateway.Workdir,
+	} {
+		if strings.ContainsRune(v, 0) {
+			l.fail(name, "holds a NUL byte, which no path can")
+		}
 	}
 
 	// hermes-init empties what it owns in these at boot: never "/".

@@ -62,7 +62,6 @@ func (s *Server) refusal(uid int) string {
 // serveConn answers the one request of an admitted connection.
 func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn, h Handler, uid int) {
 	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(s.o.ReadTimeout))
 	req, err := s.readRequest(conn)
 	var resp Response
 	switch {
@@ -80,17 +79,29 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn, h Handler, u
 }
 
 // readRequest reads and decodes the request line, reading at most
-// MaxRequestSize+1 bytes.
+// MaxRequestSize+1 bytes: its first byte within FirstByte, the whole within
+// ReadTimeout, so that a connection that says nothing is let go soon.
 func (s *Server) readRequest(conn *net.UnixConn) (Request, error) {
+	start := time.Now()
 	br := bufio.NewReader(io.LimitReader(conn, MaxRequestSize+1))
-	line, err := br.ReadBytes('\n')
+	conn.SetReadDeadline(start.Add(s.o.FirstByte))
+	limit := s.o.FirstByte
+	_, err := br.Peek(1)
+	if err == nil {
+		conn.SetReadDeadline(start.Add(s.o.ReadTimeout))
+		limit = s.o.ReadTimeout
+	}
+	var line []byte
+	if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+		line, err = br.ReadBytes('\n')
+	}
 	switch {
 	case err == nil:
 		line = line[:len(line)-1]
 	case len(line) > MaxRequestSize:
 		return Request{}, badRequest("request too large (more than %d bytes)", MaxRequestSize)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return Request{}, badRequest("no complete request within %v", s.o.ReadTimeout)
+		return Request{}, badRequest("no complete request within %v", limit)
 	case errors.Is(err, io.EOF) && len(line) > 0:
 		// The client shut down its write side without the "\n": take what came.
 	case errors.Is(err, io.EOF):

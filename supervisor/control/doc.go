@@ -37,8 +37,9 @@
 // most MaxRequestSize bytes (the "\n" not counted); a longer one is answered
 // "request too large" and the connection closed without reading the rest. A
 // client that half-closes its side after the object, without the "\n", is
-// served as if the "\n" had come. The request must arrive within
-// ServerOptions.ReadTimeout of the connect.
+// served as if the "\n" had come. The request's first byte must arrive
+// within ServerOptions.FirstByte (1 s) of the connect, and the whole within
+// ServerOptions.ReadTimeout (5 s).
 //
 // A Response has ok true when the operation was carried out. Otherwise code is
 // one of the Code constants and error a human message. status answers with
@@ -65,8 +66,10 @@
 // other uid gets one Response with code refused and is closed. Neither a
 // refused peer nor a malformed, oversized or silent request can disturb the
 // init: each connection has its own goroutine with read and write deadlines,
-// at most ServerOptions.MaxConns are served at once (the next get code busy),
-// and a panic in a Handler is recovered and answered with code internal.
+// at most ServerOptions.MaxConns are served at once for each uid (the next
+// of that uid get code busy; root's budget is its own, so the gateway's uid
+// cannot keep root's health checks out), and a panic in a Handler is
+// recovered and answered with code internal.
 //
 // The exit statuses of `hermes-init ctl` are documented on ExitStatus and in
 // README.md ("hermes-init ctl").

@@ -32,6 +32,8 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "ctl":
 		os.Exit(RunCLI(helperArgs(), os.Getenv, os.Stdout, os.Stderr))
+	case "hold":
+		os.Exit(holdConnections(helperArgs()[0]))
 	case "call":
 		var req Request
 		if err := json.Unmarshal([]byte(os.Getenv(envRequest)), &req); err != nil {

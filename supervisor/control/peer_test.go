@@ -1,10 +1,13 @@
 package control
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,4 +138,62 @@ func TestSocketModeKeepsOthersOut(t *testing.T) {
 	code, _, stderr := runAs(t, bin, otherUID, "ctl", nil, "--socket", path, "status")
 	is.Equal(code, ExitUnreachable) // permission denied on the socket
 	is.True(strings.Contains(stderr, "permission denied (run ctl as root or as the gateway user)"))
+}
+
+// holdCount is how many connections the "hold" helper keeps open.
+const holdCount = 1000
+
+// holdConnections is the "hold" helper: it connects holdCount times to the
+// socket and sends nothing, says "holding" on stdout, and keeps the
+// connections until its stdin closes (an agent's tool, as the gateway's uid,
+// trying to keep everybody else out).
+func holdConnections(path string) int {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < holdCount+64 {
+		lim.Cur = min(lim.Max, holdCount+64)
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	var conns []net.Conn
+	for len(conns) < holdCount {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "connection %d: %v\n", len(conns), err)
+			return 1
+		}
+		conns = append(conns, c)
+	}
+	fmt.Println("holding")
+	io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// TestIdleConnectionsOfTheGatewayUIDDoNotStarveRoot: the gateway's uid
+// holds 1,000 connections that say nothing; root's health requests (Docker's
+// HEALTHCHECK) are answered every time meanwhile, the held connections are
+// answered busy beyond the uid's own budget, and the rest are let go after
+// the first-byte deadline.
+func TestIdleConnectionsOfTheGatewayUIDDoNotStarveRoot(t *testing.T) {
+	is := is.New(t)
+	dir, bin := peerDir(t)
+	path, _ := serve(t, newFake(), ServerOptions{Path: filepath.Join(dir, "run", "control.sock"), Mode: 0o666, AllowUIDs: []int{otherUID}})
+	cmd := exec.Command(bin, "--", path)
+	cmd.Env = []string{envHelper + "=hold", "PATH=/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: otherUID, Gid: otherUID, Groups: []uint32{}}}
+	stdin, err := cmd.StdinPipe()
+	is.NoErr(err)
+	out, err := cmd.StdoutPipe()
+	is.NoErr(err)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	is.NoErr(cmd.Start())
+	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	is.NoErr(err) // the helper connected (stderr in the message)
+	is.Equal(line, "holding\n")
+	for i := range 50 {
+		r := mustCall(t, path, Request{Op: OpHealth})
+		if !r.OK || r.Healthy == nil || !*r.Healthy {
+			t.Fatalf("health request %d as root while uid %d holds %d connections: %+v", i, otherUID, holdCount, r)
+		}
+	}
 }

@@ -15,8 +15,9 @@ import (
 // Defaults of ServerOptions.
 const (
 	DefaultMode           os.FileMode = 0o660
-	DefaultMaxConns                   = 16
+	DefaultMaxConns                   = 8
 	DefaultReadTimeout                = 5 * time.Second
+	DefaultFirstByte                  = time.Second
 	DefaultRequestTimeout             = 60 * time.Second
 )
 
@@ -39,20 +40,22 @@ type ServerOptions struct {
 	GID            int                  // group of the socket file (the gateway's); -1 keeps the creator's
 	AllowUIDs      []int                // uids served besides root
 	DefaultTimeout time.Duration        // bound of a start, stop, restart or wait without timeout_ms; default 60s
-	MaxConns       int                  // connections served at once; default 16
+	MaxConns       int                  // connections served at once for each uid; default 8
 	ReadTimeout    time.Duration        // how long a client has to send its request; default 5s
+	FirstByte      time.Duration        // how long it has to send the first byte of it; default 1s (at most ReadTimeout)
 	Logf           func(string, ...any) // where refusals and recovered panics are reported; nil discards
 }
 
 // Server is a listening control socket.
 type Server struct {
-	o    ServerOptions
-	ln   *net.UnixListener
-	sem  chan struct{} // one token per connection being served
-	wg   sync.WaitGroup
-	once sync.Once
-	cerr error
-	rate rateLimiter
+	o     ServerOptions
+	ln    *net.UnixListener
+	mu    sync.Mutex  // guards conns
+	conns map[int]int // connections being served, by the peer's uid
+	wg    sync.WaitGroup
+	once  sync.Once
+	cerr  error
+	rate  rateLimiter
 }
 
 // Listen creates the control socket. It creates the parent directory (0755)
@@ -77,7 +80,7 @@ func Listen(o ServerOptions) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
-	return &Server{o: o, ln: ln, sem: make(chan struct{}, o.MaxConns)}, nil
+	return &Server{o: o, ln: ln, conns: map[int]int{}}, nil
 }
 
 func withDefaults(o ServerOptions) ServerOptions {
@@ -96,6 +99,10 @@ func withDefaults(o ServerOptions) ServerOptions {
 	if o.ReadTimeout <= 0 {
 		o.ReadTimeout = DefaultReadTimeout
 	}
+	if o.FirstByte <= 0 {
+		o.FirstByte = DefaultFirstByte
+	}
+	o.FirstByte = min(o.FirstByte, o.ReadTimeout)
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
@@ -208,9 +215,11 @@ func isTemporary(err error) bool {
 	return false
 }
 
-// admit checks the peer and the connection budget, then serves the
+// admit checks the peer and its uid's connection budget, then serves the
 // connection in a goroutine of its own. Refusals are answered here: one short
-// reply to a fresh socket never blocks.
+// reply to a fresh socket never blocks. Each uid has a budget of its own, so
+// that the gateway's uid (whatever an agent's tools run as) holding
+// connections open never keeps root, and so Docker's HEALTHCHECK, out.
 func (s *Server) admit(ctx context.Context, conn *net.UnixConn, h Handler) {
 	uid, pid, err := peerCred(conn)
 	if err != nil {
@@ -223,19 +232,36 @@ func (s *Server) admit(ctx context.Context, conn *net.UnixConn, h Handler) {
 		s.reject(conn, Response{Code: CodeRefused, Error: s.refusal(uid)})
 		return
 	}
-	select {
-	case s.sem <- struct{}{}:
-	default:
-		s.rate.logf(s.o.Logf, "busy", "control: %d connections in flight; answered uid %d (pid %d) busy", s.o.MaxConns, uid, pid)
-		s.reject(conn, Response{Code: CodeBusy, Error: fmt.Sprintf("hermes-init is serving %d control connections; try again", s.o.MaxConns)})
+	if !s.take(uid) {
+		s.rate.logf(s.o.Logf, "busy", "control: uid %d has %d connections in flight; answered pid %d busy", uid, s.o.MaxConns, pid)
+		s.reject(conn, Response{Code: CodeBusy, Error: fmt.Sprintf("hermes-init is serving %d control connections of uid %d; try again", s.o.MaxConns, uid)})
 		return
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer func() { <-s.sem }()
+		defer s.release(uid)
 		s.serveConn(ctx, conn, h, uid)
 	}()
+}
+
+// take counts a connection of uid in, unless its budget is spent.
+func (s *Server) take(uid int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns[uid] >= s.o.MaxConns {
+		return false
+	}
+	s.conns[uid]++
+	return true
+}
+
+func (s *Server) release(uid int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns[uid]--; s.conns[uid] <= 0 {
+		delete(s.conns, uid)
+	}
 }
 
 func (s *Server) reject(conn *net.UnixConn, r Response) {

@@ -255,9 +255,9 @@ func TestConnectionsBeyondMaxConnsAreBusy(t *testing.T) {
 	for range 2 {
 		is.True((<-results).OK) // the two in flight finish
 	}
-	is.True(mustCall(t, path, Request{Op: OpStatus}).OK)                              // and the budget is back
-	is.True(strings.Contains(logs.String(), "2 connections in flight; answered uid")) // logged
-	is.Equal(strings.Count(logs.String(), "connections in flight"), 1)                // once, not per connection
+	is.True(mustCall(t, path, Request{Op: OpStatus}).OK)                                        // and the budget is back
+	is.True(strings.Contains(logs.String(), "uid 0 has 2 connections in flight; answered pid")) // logged
+	is.Equal(strings.Count(logs.String(), "connections in flight"), 1)                          // once, not per connection
 }
 
 func TestPanickingHandlerIsAnsweredInternal(t *testing.T) {
