@@ -11,11 +11,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hermes-init/hermes-init/config"
 	"github.com/hermes-init/hermes-init/gateway"
 	"github.com/hermes-init/hermes-init/stage"
 	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
-	"github.com/hermes-init/hermes-init/supervisor/config"
 	"github.com/hermes-init/hermes-init/supervisor/s6compat"
 )
 

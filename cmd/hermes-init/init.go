@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hermes-init/hermes-init/config"
 	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
-	"github.com/hermes-init/hermes-init/supervisor/config"
 )
 
 // initFlags are hermes-init's own flags. Each overrides the configuration

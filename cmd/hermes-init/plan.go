@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/hermes-init/hermes-init/boot"
+	"github.com/hermes-init/hermes-init/config"
 	"github.com/hermes-init/hermes-init/gateway"
 	"github.com/hermes-init/hermes-init/supervisor"
-	"github.com/hermes-init/hermes-init/supervisor/config"
 )
 
 // runPlan implements `hermes-init plan [--home DIR] [--json] [-- CMD...]`:

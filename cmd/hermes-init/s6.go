@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/hermes-init/hermes-init/boot"
+	"github.com/hermes-init/hermes-init/config"
 	"github.com/hermes-init/hermes-init/gateway"
 	"github.com/hermes-init/hermes-init/supervisor"
-	"github.com/hermes-init/hermes-init/supervisor/config"
 	"github.com/hermes-init/hermes-init/supervisor/s6compat"
 )
 

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/hermes-init/hermes-init/boot"
+	"github.com/hermes-init/hermes-init/config"
 	"github.com/hermes-init/hermes-init/gateway"
 	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
-	"github.com/hermes-init/hermes-init/supervisor/config"
 	"github.com/hermes-init/hermes-init/supervisor/svclog"
 )
 

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hermes-init/hermes-init/config"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
-	"github.com/hermes-init/hermes-init/supervisor/config"
 )
 
 // DefaultEnvDir is where with-contenv reads the container environment, as in

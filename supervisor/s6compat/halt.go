@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/hermes-init/hermes-init/supervisor/config"
+	"github.com/hermes-init/hermes-init/config"
 	"github.com/hermes-init/hermes-init/supervisor/control"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/hermes-init/hermes-init/supervisor/config"
+	"github.com/hermes-init/hermes-init/config"
 )
 
 // runSetuidgid is s6-setuidgid ACCOUNT PROG...: become ACCOUNT (a user
