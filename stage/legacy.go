@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/s6compat"
 )
@@ -147,14 +148,14 @@ func (st *Stages) servicesUp(ctx context.Context) error {
 }
 
 // legacyService copies one /etc/services.d directory and makes its spec.
-func (st *Stages) legacyService(src, name string) (supervisor.ServiceSpec, bool, error) {
+func (st *Stages) legacyService(src, name string) (spec.Service, bool, error) {
 	dst := filepath.Join(st.Paths.LegacyDir, name)
 	if err := copyTree(filepath.Join(src, name), dst); err != nil {
-		return supervisor.ServiceSpec{}, false, err
+		return spec.Service{}, false, err
 	}
 	d, err := s6compat.ReadServiceDir(st.Paths.LegacyDir, name)
 	if err != nil {
-		return supervisor.ServiceSpec{}, false, fmt.Errorf("%s: %w", filepath.Join(src, name), err)
+		return spec.Service{}, false, fmt.Errorf("%s: %w", filepath.Join(src, name), err)
 	}
 	note := " (no readiness notification)"
 	if d.NotificationFD > 0 {
@@ -165,7 +166,7 @@ func (st *Stages) legacyService(src, name string) (supervisor.ServiceSpec, bool,
 		st.warnf("services-up: warning: %s: the log/ logger is not run by hermes-init; %s's output goes to the container's stdout", filepath.Join(src, name), name)
 	}
 	if err := link(dst, filepath.Join(st.Paths.ScanDir, name)); err != nil {
-		return supervisor.ServiceSpec{}, false, err
+		return spec.Service{}, false, err
 	}
 	return st.serviceSpec(d), d.Down, nil
 }
@@ -173,13 +174,13 @@ func (st *Stages) legacyService(src, name string) (supervisor.ServiceSpec, bool,
 // serviceSpec is how the stages supervise a service directory: as root (the
 // image's files are root's), with the stages' environment, writing to the
 // container's stdout and stderr, stopped by the stages.
-func (st *Stages) serviceSpec(d s6compat.ServiceDir) supervisor.ServiceSpec {
+func (st *Stages) serviceSpec(d s6compat.ServiceDir) spec.Service {
 	d.UID, d.GID = -1, -1
-	spec := d.Spec(st.Env)
-	spec.Source = supervisor.SourceStage
-	spec.Autostart = false // the stages start it, in dependency order
-	spec.Stdout, spec.Stderr = st.sup.ContainerOutput()
-	return spec
+	sp := d.Spec(st.Env)
+	sp.Source = spec.SourceStage
+	sp.Autostart = false // the stages start it, in dependency order
+	sp.Stdout, sp.Stderr = st.sup.ContainerOutput()
+	return sp
 }
 
 // servicesDown is legacy-services down: the links leave the scan

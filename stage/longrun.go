@@ -69,14 +69,14 @@ func (st *Stages) startLongrun(ctx context.Context, d *Definition) error {
 	if err != nil {
 		return err
 	}
-	spec := st.serviceSpec(sd)
+	sp := st.serviceSpec(sd)
 	if p := st.pipes[d.Name]; p != nil {
-		spec.Stdin = p.r
+		sp.Stdin = p.r
 	}
 	if p := st.pipes[d.ProducerFor]; d.ProducerFor != "" && p != nil {
-		spec.Stdout = p.w
+		sp.Stdout = p.w
 	}
-	if err := st.sup.AddService(spec); err != nil {
+	if err := st.sup.AddService(sp); err != nil {
 		return err
 	}
 	_, err = st.sup.StartService(ctx, d.Name)

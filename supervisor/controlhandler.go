@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/supervisor/control"
 )
 
@@ -167,15 +168,15 @@ func (sup *Supervisor) recordIntent(svc *Service, desired string) error {
 // volumeOf is the HERMES_HOME holding a gateway slot's home: the one in the
 // gateway's environment when the home is at or below it, else the home
 // itself. Its owner's rights are the ones the control commands write with.
-func volumeOf(spec ServiceSpec) string {
-	volume := spec.Home
-	for _, kv := range spec.Env {
+func volumeOf(sp spec.Service) string {
+	volume := sp.Home
+	for _, kv := range sp.Env {
 		if v, ok := strings.CutPrefix(kv, gateway.EnvHome+"="); ok {
 			volume = v
 		}
 	}
-	if rel, err := filepath.Rel(volume, spec.Home); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return spec.Home
+	if rel, err := filepath.Rel(volume, sp.Home); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return sp.Home
 	}
 	return volume
 }
@@ -222,25 +223,25 @@ func (sup *Supervisor) Scan(ctx context.Context, prune bool) (control.Status, er
 		return sup.Status(), err
 	}
 	listed := map[string]bool{}
-	for _, spec := range specs {
-		listed[spec.Name] = true
-		old := sup.get(spec.Name)
-		if old != nil && old.spec.Source == SourceScanDir && old.spec.ID != "" && spec.ID != "" && old.spec.ID != spec.ID {
-			sup.log.Infof("scan: %s was re-created: replacing the service", spec.Name)
+	for _, sp := range specs {
+		listed[sp.Name] = true
+		old := sup.get(sp.Name)
+		if old != nil && old.spec.Source == spec.SourceScanDir && old.spec.ID != "" && sp.ID != "" && old.spec.ID != sp.ID {
+			sup.log.Infof("scan: %s was re-created: replacing the service", sp.Name)
 			sup.drop(old)
 			old = nil
 		}
 		if old == nil {
-			sup.log.Infof("scan: new service %s (autostart %v)", spec.Name, spec.Autostart)
-			if err := sup.add(spec); err != nil {
-				sup.log.Warnf("scan: %s: %v", spec.Name, err)
+			sup.log.Infof("scan: new service %s (autostart %v)", sp.Name, sp.Autostart)
+			if err := sup.add(sp); err != nil {
+				sup.log.Warnf("scan: %s: %v", sp.Name, err)
 			}
 		}
 	}
 	if prune {
 		var wg sync.WaitGroup
 		for _, svc := range sup.all() {
-			if svc.spec.Source == SourceScanDir && !listed[svc.spec.Name] {
+			if svc.spec.Source == spec.SourceScanDir && !listed[svc.spec.Name] {
 				sup.log.Infof("scan: %s is gone: stopping and dropping it", svc.spec.Name)
 				wg.Add(1)
 				go func() { defer wg.Done(); sup.drop(svc) }()

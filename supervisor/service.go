@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
 	"github.com/hermes-init/hermes-init/supervisor/control"
 	"github.com/hermes-init/hermes-init/supervisor/svclog"
@@ -21,77 +22,11 @@ import (
 // cgroup.kill empties a cgroup in milliseconds; the bound matters without one.
 const cleanupWait = 2 * time.Second
 
-// ServiceSpec describes one supervised service: a gateway slot or a static
-// service.
-type ServiceSpec struct {
-	Name      string // "gateway-default", "dashboard": cgroup, log prefix, control name
-	Profile   string // the Hermes profile of a gateway slot; "" for a static service
-	Home      string // the profile's home (marker, desired_state); "" for a static service
-	Argv      []string
-	Env       []string
-	Dir       string
-	Cred      *syscall.Credential
-	Limits    cgroup.Limits
-	Log       svclog.Options
-	Autostart bool
-
-	// Finish, when set, is an s6 ./finish: run after every exit with the exit
-	// code (256 after a signal) and the signal number; exit 125 keeps the
-	// service down (s6-svc -O), anything else restarts it, as s6-supervise
-	// does. It replaces the gateway exit policy.
-	Finish        []string
-	FinishTimeout time.Duration // bound for Finish (s6 timeout-finish; 0: 5s)
-	// AlwaysRestart, without Finish, restarts the service after any exit, as
-	// s6-supervise does for a service directory without ./finish.
-	AlwaysRestart bool
-	// StopTimeout bounds a stop before SIGKILL: 0 is the supervisor's grace,
-	// negative never kills (s6 timeout-kill 0). A container stop always uses
-	// the grace.
-	StopTimeout time.Duration
-	// Source says where the service came from (SourcePlan, SourceConfig,
-	// SourceScanDir, SourceStage), so that a rescan only drops services of
-	// its own kind and a container stop knows which to stop first.
-	Source string
-	// ID identifies what the spec was made from (a service directory's
-	// device and inode): a scan that finds the same name with another ID
-	// replaces the service, as s6-svscan does for a re-created directory.
-	// Like s6's, the check misses a directory re-created on the same inode
-	// (file systems reuse them at once): the Hermes CLI prunes with -an first.
-	ID string
-
-	// Stdin, Stdout and Stderr, when set, replace /dev/null and the log
-	// pipeline: the container's own stdout and stderr, as s6-overlay leaves
-	// them to its services, or a pipe of an s6-rc pipeline. With both
-	// Stdout and Stderr set the service has no log pipeline at all.
-	Stdin, Stdout, Stderr *os.File
-	// NotificationFD, when 3 or more, is the descriptor on which the
-	// service says it is ready by writing a newline (s6's notification-fd).
-	NotificationFD int
-	// StopSignal is sent to stop the service (s6's down-signal); 0 is
-	// SIGTERM.
-	StopSignal syscall.Signal
-}
-
-// The sources of services.
-const (
-	SourcePlan    = "plan"    // a gateway slot of the boot plan
-	SourceConfig  = "config"  // a [[service]] of the configuration
-	SourceScanDir = "scandir" // a directory of the s6 scan directory
-	// SourceStage: an s6-rc longrun or an /etc/services.d service of the
-	// stages (hermes-init as /init), which start and stop it themselves
-	// in dependency order; a container stop leaves it to them.
-	SourceStage = "stage"
-)
-
-// direct reports whether the service writes to its own files rather than
-// through the log pipeline.
-func (spec ServiceSpec) direct() bool { return spec.Stdout != nil && spec.Stderr != nil }
-
-// Service runs one ServiceSpec: a goroutine owns its state and process and
+// Service runs one spec.Service: a goroutine owns its state and process and
 // applies the transition function to every event; other goroutines talk to it
 // through commands and read a snapshot.
 type Service struct {
-	spec  ServiceSpec
+	spec  spec.Service
 	sup   *Supervisor
 	group *cgroup.Group
 	sink  *svclog.Sink
@@ -141,16 +76,16 @@ type waiter struct {
 
 const noEvent Event = -1
 
-func newService(sup *Supervisor, spec ServiceSpec) (*Service, error) {
-	g, err := sup.in.tree.NewGroup(spec.Name, spec.Limits)
+func newService(sup *Supervisor, sp spec.Service) (*Service, error) {
+	g, err := sup.in.tree.NewGroup(sp.Name, sp.Limits)
 	if err != nil {
 		return nil, err
 	}
 	var sink *svclog.Sink
-	if !spec.direct() {
-		if sink, err = sup.fan.NewSink(spec.Log); err != nil {
-			sup.log.Warnf("%s: log file: %v (logging to stdout only)", spec.Name, err)
-			opts := spec.Log
+	if !sp.Direct() {
+		if sink, err = sup.fan.NewSink(sp.Log); err != nil {
+			sup.log.Warnf("%s: log file: %v (logging to stdout only)", sp.Name, err)
+			opts := sp.Log
 			opts.Dir = ""
 			if sink, err = sup.fan.NewSink(opts); err != nil {
 				g.Close()
@@ -159,7 +94,7 @@ func newService(sup *Supervisor, spec ServiceSpec) (*Service, error) {
 		}
 	}
 	s := &Service{
-		spec: spec, sup: sup, group: g, sink: sink,
+		spec: sp, sup: sup, group: g, sink: sink,
 		cmds: make(chan command, 16), quit: make(chan struct{}), ended: make(chan struct{}),
 	}
 	s.publish()
@@ -399,7 +334,7 @@ func (s *Service) files() (files, closeAfter []*os.File, err error) {
 	if s.spec.Stdin != nil {
 		files[0] = s.spec.Stdin
 	}
-	if !s.spec.direct() {
+	if !s.spec.Direct() {
 		w, err := s.sink.Pipe()
 		if err != nil {
 			return nil, nil, fmt.Errorf("log pipe: %w", err)
@@ -490,7 +425,7 @@ func (s *Service) exited(ex Exit) {
 // stopTimeout is how long a stop waits before SIGKILL; negative: never.
 func (s *Service) stopTimeout() time.Duration {
 	switch {
-	case s.spec.StopTimeout == 0, s.fl.shutdown && s.spec.Source != SourceStage:
+	case s.spec.StopTimeout == 0, s.fl.shutdown && s.spec.Source != spec.SourceStage:
 		return s.sup.cfg.Grace
 	}
 	return s.spec.StopTimeout

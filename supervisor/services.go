@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/supervisor/earlysignal"
 	"github.com/hermes-init/hermes-init/supervisor/svclog"
 )
@@ -27,7 +28,7 @@ type Settings struct {
 	// Scan, when set, lists the services of a scan directory (s6-svscanctl -a);
 	// the supervisor adds the new ones and, asked to prune, drops those of
 	// Source "scandir" that are no longer listed.
-	Scan func() ([]ServiceSpec, error)
+	Scan func() ([]spec.Service, error)
 
 	// Stages, when set, makes hermes-init s6-overlay's /init: stage 2 runs
 	// before the main program, which it gives, and stage 3 after the stop
@@ -58,7 +59,7 @@ type Supervisor struct {
 	devnull *os.File
 	ignore  []syscall.Signal
 	mask    *uint64
-	rescan  func() ([]ServiceSpec, error)
+	rescan  func() ([]spec.Service, error)
 
 	mu       sync.Mutex // guards services, order, stopping
 	services map[string]*Service
@@ -73,7 +74,7 @@ type Supervisor struct {
 // until it exits) and returns the exit status: the main command's, else 0 after
 // an orderly stop or ExitKilled. rescan, when not nil, gives the gateway specs
 // again on SIGHUP.
-func (in *Init) RunServices(cfg Settings, specs []ServiceSpec, rescan func() ([]ServiceSpec, error), mainArgv []string) int {
+func (in *Init) RunServices(cfg Settings, specs []spec.Service, rescan func() ([]spec.Service, error), mainArgv []string) int {
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		in.log.Errorf("open %s: %v", os.DevNull, err)
@@ -96,9 +97,9 @@ func (in *Init) RunServices(cfg Settings, specs []ServiceSpec, rescan func() ([]
 			return status
 		}
 	}
-	for _, spec := range specs {
-		if err := sup.add(spec); err != nil {
-			sup.log.Errorf("%s: %v", spec.Name, err)
+	for _, sp := range specs {
+		if err := sup.add(sp); err != nil {
+			sup.log.Errorf("%s: %v", sp.Name, err)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -119,26 +120,26 @@ func (in *Init) RunServices(cfg Settings, specs []ServiceSpec, rescan func() ([]
 
 // add creates a service and starts it when its spec says so. A name that is
 // taken, or a stop under way, is an error.
-func (sup *Supervisor) add(spec ServiceSpec) error {
-	if err := sup.addable(spec.Name); err != nil {
+func (sup *Supervisor) add(sp spec.Service) error {
+	if err := sup.addable(sp.Name); err != nil {
 		return err
 	}
-	svc, err := newService(sup, spec)
+	svc, err := newService(sup, sp)
 	if err != nil {
 		return err
 	}
 	sup.mu.Lock()
-	err = sup.addableLocked(spec.Name)
+	err = sup.addableLocked(sp.Name)
 	if err == nil {
-		sup.services[spec.Name] = svc
-		sup.order = append(sup.order, spec.Name)
+		sup.services[sp.Name] = svc
+		sup.order = append(sup.order, sp.Name)
 	}
 	sup.mu.Unlock()
 	if err != nil {
 		svc.remove()
 		return err
 	}
-	if spec.Autostart {
+	if sp.Autostart {
 		svc.post(command{ev: EvStart})
 	}
 	return nil
@@ -345,7 +346,7 @@ func (sup *Supervisor) shutdown() {
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, svc := range sup.all() {
-		if svc.spec.Source == SourceStage {
+		if svc.spec.Source == spec.SourceStage {
 			continue // the stages stop theirs in dependency order (Stages.Down)
 		}
 		wg.Add(1)
@@ -414,17 +415,17 @@ func (sup *Supervisor) rescanProfiles() {
 		return
 	}
 	want := map[string]bool{}
-	for _, spec := range specs {
-		want[spec.Name] = true
-		if sup.get(spec.Name) == nil {
-			sup.log.Infof("rescan: new slot %s (autostart %v)", spec.Name, spec.Autostart)
-			if err := sup.add(spec); err != nil {
-				sup.log.Warnf("rescan: %s: %v", spec.Name, err)
+	for _, sp := range specs {
+		want[sp.Name] = true
+		if sup.get(sp.Name) == nil {
+			sup.log.Infof("rescan: new slot %s (autostart %v)", sp.Name, sp.Autostart)
+			if err := sup.add(sp); err != nil {
+				sup.log.Warnf("rescan: %s: %v", sp.Name, err)
 			}
 		}
 	}
 	for _, svc := range sup.all() {
-		if svc.spec.Source == SourcePlan && !want[svc.spec.Name] {
+		if svc.spec.Source == spec.SourcePlan && !want[svc.spec.Name] {
 			sup.log.Infof("rescan: profile %s is gone: stopping and dropping %s", svc.spec.Profile, svc.spec.Name)
 			go sup.drop(svc)
 		}

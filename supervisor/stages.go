@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
 	"github.com/hermes-init/hermes-init/supervisor/control"
 )
@@ -32,7 +33,7 @@ type Stages interface {
 	// in a stop; the container stops next.
 	MainExited(status int)
 	// Down is stage 3. It runs once the main program and every service
-	// that is not of SourceStage have stopped: the stages' own services in
+	// that is not of spec.SourceStage have stopped: the stages' own services in
 	// reverse dependency order, then their finish scripts. It bounds its
 	// own waits.
 	Down(sup *Supervisor)
@@ -58,8 +59,8 @@ const stageGroupName = "s6rc-oneshot-runner"
 
 // AddService adds a service, started at once when spec.Autostart says so.
 // A name that is taken, or a stop under way, is an error.
-func (sup *Supervisor) AddService(spec ServiceSpec) error {
-	return sup.add(spec)
+func (sup *Supervisor) AddService(sp spec.Service) error {
+	return sup.add(sp)
 }
 
 // StartService starts a service and waits until it is up, or ready when it

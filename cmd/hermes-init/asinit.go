@@ -13,6 +13,7 @@ import (
 
 	"github.com/hermes-init/hermes-init/config"
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/stage"
 	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
@@ -224,7 +225,7 @@ type initDynamic struct {
 	containerEnv, stageEnv []string
 	keepEnv                bool // S6_KEEP_ENV
 	native                 bool
-	slots                  []supervisor.ServiceSpec // native: the plan's
+	slots                  []spec.Service // native: the plan's
 }
 
 // Prepare runs once /etc/cont-init.d is done: the configuration is read
@@ -262,13 +263,13 @@ func (d *initDynamic) Prepare(ctx context.Context, sup *supervisor.Supervisor) e
 		}
 		d.slots = gatewaySpecs(d.cfg, d.gatewayEnv(), plan, d.log)
 		for i := range d.slots {
-			spec := &d.slots[i]
-			spec.Source = supervisor.SourceScanDir
-			slot := s6compat.Slot{Profile: spec.Profile, Down: !spec.Autostart}
+			sp := &d.slots[i]
+			sp.Source = spec.SourceScanDir
+			slot := s6compat.Slot{Profile: sp.Profile, Down: !sp.Autostart}
 			if err := s6compat.WriteSlotDir(d.cfg.S6.ScanDir, slot, owner); err != nil {
 				d.log.Warnf("s6: %v", err)
 			}
-			spec.ID = s6compat.DirID(filepath.Join(d.cfg.S6.ScanDir, spec.Name))
+			sp.ID = s6compat.DirID(filepath.Join(d.cfg.S6.ScanDir, sp.Name))
 		}
 	}
 	return nil
@@ -279,9 +280,9 @@ func (d *initDynamic) Prepare(ctx context.Context, sup *supervisor.Supervisor) e
 // directory (the slots the image's reconciler registered, any other
 // service directory).
 func (d *initDynamic) Start(ctx context.Context, sup *supervisor.Supervisor) error {
-	for _, spec := range d.slots {
-		if err := sup.AddService(spec); err != nil {
-			d.log.Warnf("%s: %v", spec.Name, err)
+	for _, sp := range d.slots {
+		if err := sup.AddService(sp); err != nil {
+			d.log.Warnf("%s: %v", sp.Name, err)
 		}
 	}
 	if _, err := sup.Scan(ctx, false); err != nil {
@@ -291,7 +292,7 @@ func (d *initDynamic) Start(ctx context.Context, sup *supervisor.Supervisor) err
 }
 
 // scan lists the scan directory's services (supervisor.Settings.Scan).
-func (d *initDynamic) scan() ([]supervisor.ServiceSpec, error) {
+func (d *initDynamic) scan() ([]spec.Service, error) {
 	return scanSpecs(d.cfg, d.stageEnv, d.gatewayEnv(), d.log)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/hermes-init/hermes-init/boot"
 	"github.com/hermes-init/hermes-init/config"
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/s6compat"
 )
@@ -31,7 +32,7 @@ import (
 // existing profile becomes that profile's slot, run with the configured
 // gateway command (see README.md ("s6 compatibility") for why). It returns the specs, the
 // SIGHUP rescan and the scan of s6-svscanctl -a.
-func s6Boot(cfg *config.Config, specs []supervisor.ServiceSpec, rescan func() ([]supervisor.ServiceSpec, error), log *supervisor.Logger) ([]supervisor.ServiceSpec, func() ([]supervisor.ServiceSpec, error), func() ([]supervisor.ServiceSpec, error)) {
+func s6Boot(cfg *config.Config, specs []spec.Service, rescan func() ([]spec.Service, error), log *supervisor.Logger) ([]spec.Service, func() ([]spec.Service, error), func() ([]spec.Service, error)) {
 	s6 := cfg.S6
 	if err := s6compat.WriteEnvdir(s6.EnvDir, os.Environ()); err != nil {
 		log.Warnf("s6: %v (with-contenv will not find the container environment)", err)
@@ -47,12 +48,12 @@ func s6Boot(cfg *config.Config, specs []supervisor.ServiceSpec, rescan func() ([
 		log.Errorf("s6: %v (the s6 programs will not reach hermes-init)", err)
 		return specs, rescan, nil
 	}
-	publish := func(specs []supervisor.ServiceSpec) {
+	publish := func(specs []spec.Service) {
 		for i := range specs {
 			if specs[i].Profile == "" {
 				continue
 			}
-			specs[i].Source = supervisor.SourceScanDir
+			specs[i].Source = spec.SourceScanDir
 			if _, err := os.Lstat(filepath.Join(s6.ScanDir, specs[i].Name)); err == nil {
 				specs[i].ID = s6compat.DirID(filepath.Join(s6.ScanDir, specs[i].Name))
 				continue // already there: the same service
@@ -65,23 +66,23 @@ func s6Boot(cfg *config.Config, specs []supervisor.ServiceSpec, rescan func() ([
 		}
 	}
 	publish(specs)
-	scan := func() ([]supervisor.ServiceSpec, error) { return scanSpecs(cfg, os.Environ(), os.Environ(), log) }
+	scan := func() ([]spec.Service, error) { return scanSpecs(cfg, os.Environ(), os.Environ(), log) }
 	found, err := scan()
 	if err != nil {
 		log.Warnf("s6: %v", err)
 	}
 	known := map[string]bool{}
-	for _, spec := range specs {
-		known[spec.Name] = true
+	for _, sp := range specs {
+		known[sp.Name] = true
 	}
-	for _, spec := range found {
-		if !known[spec.Name] {
-			specs = append(specs, spec)
+	for _, sp := range found {
+		if !known[sp.Name] {
+			specs = append(specs, sp)
 		}
 	}
 	if rescan != nil {
 		plan := rescan
-		rescan = func() ([]supervisor.ServiceSpec, error) {
+		rescan = func() ([]spec.Service, error) {
 			specs, err := plan()
 			publish(specs)
 			return specs, err
@@ -94,7 +95,7 @@ func s6Boot(cfg *config.Config, specs []supervisor.ServiceSpec, rescan func() ([
 // directory of an existing profile is that profile's gateway slot, run with
 // gatewayEnv (the container's environment), any other directory the service
 // s6-supervise would run, with svcEnv (the supervision tree's).
-func scanSpecs(cfg *config.Config, svcEnv, gatewayEnv []string, log *supervisor.Logger) ([]supervisor.ServiceSpec, error) {
+func scanSpecs(cfg *config.Config, svcEnv, gatewayEnv []string, log *supervisor.Logger) ([]spec.Service, error) {
 	dirs, warnings, err := s6compat.ReadScanDir(cfg.S6.ScanDir)
 	for _, w := range warnings {
 		log.Warnf("s6: %s", w)
@@ -102,7 +103,7 @@ func scanSpecs(cfg *config.Config, svcEnv, gatewayEnv []string, log *supervisor.
 	if err != nil {
 		return nil, err
 	}
-	var specs []supervisor.ServiceSpec
+	var specs []spec.Service
 	for _, d := range dirs {
 		if err := d.MarkSupervised(); err != nil {
 			log.Warnf("s6: %v", err)
@@ -120,10 +121,10 @@ func scanSpecs(cfg *config.Config, svcEnv, gatewayEnv []string, log *supervisor.
 // profile exists as the boot plan would find it: the root profile always
 // (with gateway slots enabled), a named one when profiles/<name> is a
 // directory, not a symlink, holding SOUL.md.
-func adoptGateway(cfg *config.Config, environ []string, d s6compat.ServiceDir, log *supervisor.Logger) (supervisor.ServiceSpec, bool) {
+func adoptGateway(cfg *config.Config, environ []string, d s6compat.ServiceDir, log *supervisor.Logger) (spec.Service, bool) {
 	profile, ok := strings.CutPrefix(d.Name, "gateway-")
 	if !ok || !cfg.Gateway.Enabled || !gateway.ValidProfileName(profile) && profile != gateway.DefaultProfile {
-		return supervisor.ServiceSpec{}, false
+		return spec.Service{}, false
 	}
 	home := cfg.Gateway.Home
 	dir := home
@@ -131,13 +132,13 @@ func adoptGateway(cfg *config.Config, environ []string, d s6compat.ServiceDir, l
 		dir = filepath.Join(home, "profiles", profile)
 		fi, err := os.Lstat(dir)
 		if err != nil || !fi.IsDir() {
-			return supervisor.ServiceSpec{}, false
+			return spec.Service{}, false
 		}
 		if _, err := os.Stat(filepath.Join(dir, "SOUL.md")); err != nil {
-			return supervisor.ServiceSpec{}, false
+			return spec.Service{}, false
 		}
 	}
-	spec := gatewaySpec(cfg, environ, home, boot.Slot{Profile: profile, Dir: dir, Autostart: !d.Down}, log)
-	spec.Source, spec.ID = supervisor.SourceScanDir, d.ID
-	return spec, true
+	sp := gatewaySpec(cfg, environ, home, boot.Slot{Profile: profile, Dir: dir, Autostart: !d.Down}, log)
+	sp.Source, sp.ID = spec.SourceScanDir, d.ID
+	return sp, true
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/hermes-init/hermes-init/boot"
 	"github.com/hermes-init/hermes-init/config"
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
 	"github.com/hermes-init/hermes-init/supervisor/svclog"
@@ -33,8 +34,8 @@ func slotsWanted(cfg *config.Config, getenv func(string) string) bool {
 // the plan, and supervises the slots and static services beside the main
 // command, if any.
 func runServices(in *supervisor.Init, cfg *config.Config, mainArgv []string, getenv func(string) string, log *supervisor.Logger) int {
-	var specs []supervisor.ServiceSpec
-	var rescan func() ([]supervisor.ServiceSpec, error)
+	var specs []spec.Service
+	var rescan func() ([]spec.Service, error)
 	if slotsWanted(cfg, getenv) {
 		plan, err := bootPlan(cfg, mainArgv, getenv, log)
 		if err != nil {
@@ -42,7 +43,7 @@ func runServices(in *supervisor.Init, cfg *config.Config, mainArgv []string, get
 			return 1
 		}
 		specs = gatewaySpecs(cfg, os.Environ(), plan, log)
-		rescan = func() ([]supervisor.ServiceSpec, error) {
+		rescan = func() ([]spec.Service, error) {
 			p, err := makePlan(cfg, mainArgv, getenv)
 			if err != nil {
 				return nil, err
@@ -59,7 +60,7 @@ func runServices(in *supervisor.Init, cfg *config.Config, mainArgv []string, get
 	if len(mainArgv) == 0 {
 		mainArgv = nil
 	}
-	var scan func() ([]supervisor.ServiceSpec, error)
+	var scan func() ([]spec.Service, error)
 	if cfg.S6.Compat {
 		specs, rescan, scan = s6Boot(cfg, specs, rescan, log)
 	}
@@ -142,8 +143,8 @@ func logWarnings(log *supervisor.Logger, p boot.Plan) {
 // gatewaySpecs turns the plan's slots into services: the gateway command of
 // the configuration, run as the gateway user with the supervised-child
 // environment, logging to $HERMES_HOME/logs/gateways/<profile>.
-func gatewaySpecs(cfg *config.Config, environ []string, plan boot.Plan, log *supervisor.Logger) []supervisor.ServiceSpec {
-	var specs []supervisor.ServiceSpec
+func gatewaySpecs(cfg *config.Config, environ []string, plan boot.Plan, log *supervisor.Logger) []spec.Service {
+	var specs []spec.Service
 	for _, slot := range plan.Slots {
 		specs = append(specs, gatewaySpec(cfg, environ, plan.Home, slot, log))
 	}
@@ -152,9 +153,9 @@ func gatewaySpecs(cfg *config.Config, environ []string, plan boot.Plan, log *sup
 
 // gatewaySpec is one gateway slot's service; environ is the container's
 // environment, which the gateway gets (as with-contenv gives it under s6).
-func gatewaySpec(cfg *config.Config, environ []string, home string, slot boot.Slot, log *supervisor.Logger) supervisor.ServiceSpec {
+func gatewaySpec(cfg *config.Config, environ []string, home string, slot boot.Slot, log *supervisor.Logger) spec.Service {
 	g := cfg.Gateway
-	return supervisor.ServiceSpec{
+	return spec.Service{
 		Name: slot.Name(), Profile: slot.Profile, Home: slot.Dir,
 		Argv:      cfg.GatewayArgv(slot.Profile),
 		Env:       cfg.GatewayEnv(environ, home),
@@ -162,25 +163,25 @@ func gatewaySpec(cfg *config.Config, environ []string, home string, slot boot.Sl
 		Cred:      credential(g.Exec),
 		Limits:    limits(g.Exec),
 		Log:       logOptions(cfg, slot.Name(), home, filepath.Join(home, "logs", "gateways", slot.Profile), g.Exec, log),
-		Autostart: slot.Autostart, Source: supervisor.SourcePlan,
+		Autostart: slot.Autostart, Source: spec.SourcePlan,
 	}
 }
 
 // serviceSpecs turns the configured static services into services; their
 // files log to $HERMES_HOME/logs/services/<name> when there is a home.
-func serviceSpecs(cfg *config.Config, environ []string, log *supervisor.Logger) []supervisor.ServiceSpec {
-	var specs []supervisor.ServiceSpec
+func serviceSpecs(cfg *config.Config, environ []string, log *supervisor.Logger) []spec.Service {
+	var specs []spec.Service
 	for _, s := range cfg.Services {
 		home := cfg.Gateway.Home
 		dir := filepath.Join(home, "logs", "services", s.Name)
 		if _, err := os.Stat(home); err != nil {
 			home, dir = "", ""
 		}
-		specs = append(specs, supervisor.ServiceSpec{
+		specs = append(specs, spec.Service{
 			Name: s.Name, Argv: s.Command, Env: s.Environ(environ), Dir: s.Workdir,
 			Cred: credential(s.Exec), Limits: limits(s.Exec),
 			Log:       logOptions(cfg, s.Name, home, dir, s.Exec, log),
-			Autostart: s.Autostart, Source: supervisor.SourceConfig,
+			Autostart: s.Autostart, Source: spec.SourceConfig,
 		})
 	}
 	return specs

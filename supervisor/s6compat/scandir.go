@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/hermes-init/hermes-init/supervisor"
+	"github.com/hermes-init/hermes-init/spec"
 )
 
 // The service directory files hermes-init reads (s6 servicedir.html).
@@ -201,28 +201,28 @@ func validName(name string) bool {
 // one, a restart after any exit; timeout-kill and timeout-finish. env is the
 // environment of the supervision tree (hermes-init's), to which CommandDir
 // is prepended on PATH.
-func (d ServiceDir) Spec(env []string) supervisor.ServiceSpec {
-	spec := supervisor.ServiceSpec{
+func (d ServiceDir) Spec(env []string) spec.Service {
+	sp := spec.Service{
 		Name: d.Name, Argv: []string{filepath.Join(d.Path, runFile), d.Name},
 		Env: withCommandDir(env), Dir: d.Path,
 		Autostart: !d.Down, AlwaysRestart: !d.Finish,
 		FinishTimeout:  d.TimeoutFinish,
 		StopTimeout:    -1, // timeout-kill absent or 0: never SIGKILL
-		Source:         supervisor.SourceScanDir,
+		Source:         spec.SourceScanDir,
 		ID:             d.ID,
 		NotificationFD: d.NotificationFD,
 		StopSignal:     d.DownSignal,
 	}
 	if d.TimeoutKill > 0 {
-		spec.StopTimeout = d.TimeoutKill
+		sp.StopTimeout = d.TimeoutKill
 	}
 	if d.Finish {
-		spec.Finish = []string{filepath.Join(d.Path, finishFile)}
+		sp.Finish = []string{filepath.Join(d.Path, finishFile)}
 	}
 	if d.UID >= 0 && os.Geteuid() == 0 {
-		spec.Cred = &syscall.Credential{Uid: uint32(d.UID), Gid: uint32(d.GID), Groups: []uint32{uint32(d.GID)}}
+		sp.Cred = &syscall.Credential{Uid: uint32(d.UID), Gid: uint32(d.GID), Groups: []uint32{uint32(d.GID)}}
 	}
-	return spec
+	return sp
 }
 
 // withCommandDir puts CommandDir first on env's PATH when it exists.
