@@ -12,7 +12,7 @@ import (
 )
 
 // examplePath is the commented example laid into the image.
-const examplePath = "../../rootfs/etc/hermes-init/hermes-init.toml"
+const examplePath = "../rootfs/etc/hermes-init/hermes-init.toml"
 
 // setting is a commented-out setting of the example: "#key = value" or
 // "#[[service]]", as opposed to prose ("# text").
