@@ -19,8 +19,8 @@ import (
 // cannot be created is a warning: the services run anyway.
 func (sup *Supervisor) serveControl(ctx context.Context) {
 	srv, err := control.Listen(control.ServerOptions{
-		Path: sup.cfg.ControlSocket, Mode: 0o660, GID: sup.cfg.ControlGID,
-		AllowUIDs: sup.cfg.ControlUIDs, DefaultTimeout: sup.cfg.Grace + cleanupWait + 30*time.Second,
+		Path: sup.o.ControlSocket, Mode: 0o660, GID: sup.o.ControlGID,
+		AllowUIDs: sup.o.ControlUIDs, DefaultTimeout: sup.o.Grace + cleanupWait + 30*time.Second,
 		Logf: sup.log.Warnf,
 	})
 	if err != nil {
@@ -56,7 +56,7 @@ func (sup *Supervisor) resolve(name string) (*Service, error) {
 
 // Status lists every service (control.Handler).
 func (sup *Supervisor) Status() control.Status {
-	st := control.Status{CgroupMode: sup.in.tree.Mode().String()}
+	st := control.Status{CgroupMode: sup.tree.Mode().String()}
 	for _, svc := range sup.all() {
 		st.Slots = append(st.Slots, svc.Status())
 	}
@@ -215,10 +215,10 @@ func (sup *Supervisor) Signal(ctx context.Context, name string, sig syscall.Sign
 // (starting those whose spec says so) and, with prune, drops the scandir
 // services it no longer lists (s6-svscanctl -a, -an).
 func (sup *Supervisor) Scan(ctx context.Context, prune bool) (control.Status, error) {
-	if sup.cfg.Scan == nil {
+	if sup.o.Scan == nil {
 		return sup.Status(), fmt.Errorf("no scan directory configured")
 	}
-	specs, err := sup.cfg.Scan()
+	specs, err := sup.o.Scan()
 	if err != nil {
 		return sup.Status(), err
 	}

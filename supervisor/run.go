@@ -1,294 +1,187 @@
 package supervisor
 
 import (
-	"errors"
-	"fmt"
+	"context"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
 	"github.com/hermes-init/hermes-init/supervisor/earlysignal"
+	"github.com/hermes-init/hermes-init/supervisor/svclog"
 )
 
-// Defaults for the stop sequence. DefaultGrace stays below Docker's default
-// 10 s stop timeout so that hermes-init, not Docker's SIGKILL, ends the
-// container and reports the status.
-const (
-	DefaultGrace         = 8 * time.Second
-	DefaultLeftoverGrace = 2 * time.Second
-	// killWait bounds the wait for a killed cgroup to empty.
-	killWait = 5 * time.Second
-)
+// killWait bounds the wait for a killed cgroup, or a killed namespace, to
+// empty.
+const killWait = 5 * time.Second
 
-// Options configure hermes-init's run.
+// Options are everything the supervisor is given. One main program, any
+// number of services, or both; with Stages, what s6-overlay's /init runs
+// around them. A plain init for one command (tini's job) is a main program
+// and no services.
 type Options struct {
-	Argv                  []string      // the main command; required in this mode
-	Env                   []string      // its environment
-	Dir                   string        // its working directory (the caller's)
-	Grace                 time.Duration // stop: SIGTERM to SIGKILL
-	LeftoverGrace         time.Duration // main exited: leftovers' SIGTERM to SIGKILL
+	// Main is the main program: its exit ends the container with its
+	// status. nil: none (services only; or the stages give it).
+	Main *MainProgram
+	// Services are supervised from the start, each started when its
+	// Autostart says so.
+	Services []spec.Service
+	// Rescan, when set, gives the gateway slots again on SIGHUP: new ones
+	// are added, those of spec.SourcePlan no longer given are dropped.
+	Rescan func() ([]spec.Service, error)
+	// Scan, when set, lists the services of a scan directory (s6-svscanctl
+	// -a): new ones are added; with prune, those of spec.SourceScanDir no
+	// longer listed are dropped.
+	Scan func() ([]spec.Service, error)
+	// Stages, when set, makes hermes-init s6-overlay's /init: stage 2 runs
+	// before the main program, which it gives, and stage 3 after the stop
+	// of the main program and of the other services; signals are read as
+	// s6-overlay's PID 1 reads them; the control socket opens when the
+	// stages say so (ServeControl).
+	Stages Stages
+	// MainReceivesSignals, with Stages: a stop signal goes to the running
+	// main program instead, whose exit then stops the container
+	// (S6_CMD_RECEIVE_SIGNALS).
+	MainReceivesSignals bool
+
+	// Grace is a stop's time between SIGTERM and SIGKILL, for the main
+	// program and every service.
+	Grace time.Duration
+	// LeftoverGrace is, when the main program has exited, the time between
+	// SIGTERM and SIGKILL for what it left behind (never beyond a stop's
+	// deadline).
+	LeftoverGrace time.Duration
+	// FinalGrace, with Stages: the stop ends with SIGTERM to everything
+	// left, FinalGrace, then SIGKILL (S6_KILL_GRACETIME).
+	FinalGrace time.Duration
+	Restart    RestartPolicy
+
+	ControlSocket string // "" disables the control socket
+	ControlUIDs   []int  // allowed besides root
+	ControlGID    int    // group of the socket file; -1 leaves it
+	// DefaultSlot receives the forwarded signals when there is no main
+	// program.
+	DefaultSlot string
+
 	Cgroup                cgroup.Options
 	Log                   *Logger
 	Stdin, Stdout, Stderr *os.File
 }
 
-// Init is the running init: its reaper, spawner and cgroup tree.
-type Init struct {
+// MainProgram is the main program: the command of `hermes-init -- COMMAND`,
+// or the stages' (s6-overlay's CMD).
+type MainProgram struct {
+	Argv []string
+	Env  []string
+	Dir  string // "" keeps hermes-init's working directory of the start
+}
+
+// Supervisor is the running init: its reaper, spawner and cgroup tree, its
+// services and its main program.
+type Supervisor struct {
 	o       Options
 	log     *Logger
 	reaper  *Reaper
 	spawner *Spawner
 	tree    *cgroup.Tree
 	pid1    bool
+	fan     *svclog.Fan
+	devnull *os.File
+	ignore  []syscall.Signal // children start with these ignored
+	mask    *uint64          // and this mask, when a fork cannot give it
+	ctx     context.Context  // the supervision's; ends when Run returns
+
+	mu       sync.Mutex // guards services, order, wasKill, stopping
+	services map[string]*Service
+	order    []string
+	wasKill  bool
+	stopping bool // no service is added any more
+
+	stageOnce sync.Once
+	stageG    *cgroup.Group // the stages' one-shot programs (stages.go)
+	stageErr  error
+	haltC     chan struct{}
 }
 
-// Prepare does the early steps shared by every mode: become a child subreaper,
-// move to "/", detect the cgroup mode and reap whatever exited before the
-// signal handler existed.
-func Prepare(o Options) *Init {
-	in := &Init{o: o, log: o.Log, reaper: NewReaper(), pid1: os.Getpid() == 1}
-	// Also as PID 1: containerd/cgroups-style fallbacks only leave statuses
-	// alone for a subreaper, and it is harmless (go-pid1-cgroups.md §1c).
+// Run is hermes-init as an init: it becomes a child subreaper, moves to "/",
+// sets up its cgroups, runs the main program and the services until a stop
+// (signal, the main program's exit, halt), stops them and returns the exit
+// status (see ExitStatus).
+func Run(o Options) int {
+	sup := prepare(o)
+	if sup == nil {
+		return 1
+	}
+	defer sup.close()
+	return sup.loop()
+}
+
+// prepare does the early steps: child subreaper (also as PID 1, where it is
+// harmless and keeps cgroup libraries' fallbacks from stealing statuses),
+// "/", the cgroup ladder, the spawner, and a reap of whatever exited before
+// the signal handler existed.
+func prepare(o Options) *Supervisor {
+	sup := &Supervisor{
+		o: o, log: o.Log, reaper: NewReaper(), pid1: os.Getpid() == 1,
+		ignore: earlysignal.IgnoredForChildren(), mask: ChildMask(),
+		services: map[string]*Service{}, haltC: make(chan struct{}, 1),
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		sup.log.Errorf("open %s: %v", os.DevNull, err)
+		return nil
+	}
+	sup.devnull = devnull
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		in.log.Warnf("cannot become a child subreaper: %v", err)
-	} else if !in.pid1 {
-		in.log.Debugf("not PID 1 (pid %d): registered as child subreaper, orphans of the command come back to hermes-init", os.Getpid())
+		sup.log.Warnf("cannot become a child subreaper: %v", err)
+	} else if !sup.pid1 {
+		sup.log.Debugf("not PID 1 (pid %d): registered as child subreaper, orphans of the command come back to hermes-init", os.Getpid())
 	}
 	if mask, ok := earlysignal.MaskAtStart(); !ok {
-		in.log.Debugf("built without the entry stub: a stop signal in the first milliseconds may be lost (see scripts/build)")
-	} else if in.log.Enabled(LevelDebug) {
-		in.log.Debugf("started with signal mask %#x, ignoring %v", mask, earlysignal.IgnoredAtStart())
+		sup.log.Debugf("built without the entry stub: a stop signal in the first milliseconds may be lost (see scripts/build)")
+	} else if sup.log.Enabled(LevelDebug) {
+		sup.log.Debugf("started with signal mask %#x, ignoring %v", mask, earlysignal.IgnoredAtStart())
+	}
+	if o.Main != nil && o.Main.Dir == "" {
+		sup.o.Main.Dir, _ = os.Getwd() // the caller's, before the move to "/"
 	}
 	if err := os.Chdir("/"); err != nil {
-		in.log.Warnf("cannot change directory to /: %v", err)
+		sup.log.Warnf("cannot change directory to /: %v", err)
 	}
-	o.Cgroup.PID1 = in.pid1
-	o.Cgroup.Warnf = in.log.Warnf
-	in.tree = cgroup.Setup(o.Cgroup)
-	if in.tree.Mode() == cgroup.ModeNone {
-		in.log.Warnf("no writable cgroup (%s): services are tracked by process group and environment tag; in Docker, see README \"Cgroups in Docker\"", in.tree.Reason())
+	o.Cgroup.PID1 = sup.pid1
+	o.Cgroup.Warnf = sup.log.Warnf
+	sup.tree = cgroup.Setup(o.Cgroup)
+	if sup.tree.Mode() == cgroup.ModeNone {
+		sup.log.Warnf("no writable cgroup (%s): services are tracked by process group and environment tag; in Docker, see README \"Cgroups in Docker\"", sup.tree.Reason())
 	} else {
-		in.log.Infof("%s", in.tree.Reason())
+		sup.log.Infof("%s", sup.tree.Reason())
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		exe = "/proc/self/exe"
 	}
-	in.spawner = &Spawner{Reaper: in.reaper, Log: in.log, Self: exe}
-	in.reaper.Reap()
-	return in
+	sup.spawner = &Spawner{Reaper: sup.reaper, Log: sup.log, Self: exe}
+	sup.fan = svclog.NewFan(o.Stdout, 8192)
+	sup.reaper.Reap()
+	return sup
 }
 
-// Close removes the cgroups hermes-init created.
-func (in *Init) Close() {
-	if err := in.tree.Close(); err != nil {
-		in.log.Warnf("%v", err)
-	}
-}
-
-// mainCmd is the main command (`-- CMD`): its cgroup, process and status.
-type mainCmd struct {
-	group  *cgroup.Group
-	proc   *Process
-	status int // -1 while it runs
-}
-
-// startMain starts the main command in its own cgroup. On failure it reports
-// why and returns the status hermes-init must exit with (126, 127, 1).
-func (in *Init) startMain(argv, environ []string, dir string) (*mainCmd, int) {
-	o := in.o
-	group, err := in.tree.NewGroup("main", cgroup.Limits{})
-	if err != nil {
-		in.log.Errorf("%v", err)
-		return nil, 1
-	}
-	m := &mainCmd{group: group, status: -1}
-	path, err := Resolve(argv[0], environ)
-	if err != nil {
-		m.remove(in)
-		return nil, in.execFailed(err)
-	}
-	env := environ
-	if !group.Tracked() {
-		env = append(env[:len(env):len(env)], cgroup.TagVar+"=main")
-	}
-	m.proc, err = in.spawner.Start(Spec{
-		Name: "main", Path: path, Argv: argv, Env: env, Dir: dir,
-		Files:      []*os.File{o.Stdin, o.Stdout, o.Stderr},
-		Foreground: isForeground(o.Stdin),
-		Ignore:     earlysignal.IgnoredForChildren(),
-		Mask:       ChildMask(),
-	}, group)
-	if err != nil {
-		m.remove(in)
-		return nil, in.execFailed(StartError(argv[0], err))
-	}
-	group.SetLeader(m.proc.Pid, m.proc.Pid, true)
-	in.log.Debugf("main command %q started, pid %d, cgroup %s", argv[0], m.proc.Pid, group.Path())
-	return m, 0
-}
-
-func (m *mainCmd) exited(in *Init, ex Exit) {
-	m.proc.Release()
-	m.proc = nil
-	m.status = ExitCode(ex.Status)
-	in.log.Debugf("main command exited with status %d", m.status)
-}
-
-func (m *mainCmd) remove(in *Init) {
-	if err := m.group.Remove(); err != nil {
-		in.log.Warnf("%v", err)
-	}
-}
-
-// RunMain runs the main command until it exits, forwarding signals, stopping it
-// on SIGTERM/SIGINT/SIGRTMIN+3, and cleaning up what it leaves behind. It
-// returns the command's exit status (see ExitCode; 126/127 when it cannot run).
-func (in *Init) RunMain() int {
-	m, status := in.startMain(in.o.Argv, in.o.Env, in.o.Dir)
-	if m == nil {
-		return status
-	}
-	defer m.remove(in)
-	deadline := in.superviseMain(m)
-	in.cleanup(m.group, deadline)
-	return m.status
-}
-
-// superviseMain is the signal loop while the main command runs. It returns,
-// when a stop is under way, the stop's deadline.
-func (in *Init) superviseMain(m *mainCmd) time.Time {
-	var (
-		deadline time.Time
-		grace    <-chan time.Time
-	)
-	for m.proc != nil {
-		select {
-		case s := <-earlysignal.C():
-			sig := s.(syscall.Signal)
-			switch Classify(sig) {
-			case ActReap:
-				in.reaper.Reap()
-			case ActStop:
-				in.log.Debugf("received %s: forwarding to the main command's process group", SignalName(sig))
-				if deadline.IsZero() {
-					deadline = time.Now().Add(in.o.Grace)
-					grace = time.After(in.o.Grace)
-				}
-				in.forward(m.proc, sig)
-				in.forward(m.proc, syscall.SIGCONT) // a stopped group must see it
-			case ActForward:
-				in.log.Debugf("forwarding %s to pid %d's process group", SignalName(sig), m.proc.Pid)
-				in.forward(m.proc, sig)
-			case ActDrop:
-				in.log.Debugf("ignoring %s", SignalName(sig))
-			}
-		case ex := <-m.proc.Exit:
-			m.exited(in, ex)
-		case <-grace:
-			grace = nil
-			in.killMain(m)
+// close removes the services, the cgroups hermes-init created and closes
+// the log fan.
+func (sup *Supervisor) close() {
+	sup.removeAll()
+	if sup.stageG != nil {
+		if err := sup.stageG.Remove(); err != nil {
+			sup.log.Warnf("%v", err)
 		}
 	}
-	return deadline
-}
-
-// killMain ends the main command after the grace: everything in its cgroup.
-func (in *Init) killMain(m *mainCmd) {
-	in.log.Warnf("main command (pid %d) still running %s after the stop signal: killing everything in %s", m.proc.Pid, in.o.Grace, describe(m.group))
-	if err := m.group.Kill(); err != nil {
-		in.log.Warnf("kill %s: %v", describe(m.group), err)
+	sup.fan.Close()
+	if err := sup.tree.Close(); err != nil {
+		sup.log.Warnf("%v", err)
 	}
-	if !m.group.Tracked() {
-		_ = m.proc.Signal(syscall.SIGKILL)
-	}
-}
-
-func (in *Init) forward(proc *Process, sig syscall.Signal) {
-	if err := proc.Signal(sig); err != nil {
-		in.log.Warnf("forward %s to pid %d: %v", SignalName(sig), proc.Pid, err)
-	}
-}
-
-// cleanup ends whatever the main command left behind (double-forked orphans,
-// setsid daemons, processes ignoring SIGTERM): SIGTERM, a short grace, then
-// SIGKILL. As PID 1 the kernel would kill them when we exit anyway, but not
-// when hermes-init is not PID 1, and not gracefully.
-func (in *Init) cleanup(group *cgroup.Group, stopDeadline time.Time) {
-	in.reaper.Reap()
-	if group.Populated() {
-		grace := in.o.LeftoverGrace
-		if !stopDeadline.IsZero() {
-			grace = min(grace, max(time.Until(stopDeadline), 0))
-		}
-		n, _ := group.Signal(syscall.SIGTERM)
-		_, _ = group.Signal(syscall.SIGCONT)
-		in.log.Debugf("main command left %d processes: SIGTERM, %s grace", n, grace)
-		if !in.waitEmpty(group, grace) {
-			pids, _ := group.Pids()
-			in.log.Warnf("%d leftover processes of the main command ignored SIGTERM for %s: killing %s", len(pids), grace, pidList(pids))
-			if err := group.Kill(); err != nil {
-				in.log.Warnf("kill %s: %v", describe(group), err)
-			}
-			if !in.waitEmpty(group, killWait) {
-				in.log.Errorf("%s still not empty %s after SIGKILL", describe(group), killWait)
-			}
-		}
-	}
-	in.reaper.Reap()
-}
-
-// waitEmpty waits until the group is empty, reaping meanwhile (leftovers are
-// our children or reparent to us). A new stop signal cuts the wait short.
-func (in *Init) waitEmpty(group *cgroup.Group, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		in.reaper.Reap()
-		if !group.Populated() {
-			return true
-		}
-		if !time.Now().Before(deadline) {
-			return false
-		}
-		select {
-		case s := <-earlysignal.C():
-			if Classify(s.(syscall.Signal)) == ActStop {
-				in.log.Debugf("second stop signal: not waiting for leftovers")
-				return false
-			}
-		case <-tick.C:
-		}
-	}
-}
-
-func (in *Init) execFailed(err error) int {
-	var ee *ExecError
-	if !errors.As(err, &ee) {
-		ee = &ExecError{Err: err, Status: ExitCannotExec}
-	}
-	fmt.Fprintf(in.o.Stderr, "hermes-init: %s\n", Escape(ee.Error()))
-	return ee.Status
-}
-
-func describe(g *cgroup.Group) string {
-	if p := g.Path(); p != "" {
-		return "cgroup " + p
-	}
-	return "service " + g.Name() + " (no cgroup)"
-}
-
-// isForeground reports whether f is a terminal whose foreground process group
-// is ours: then the command's group must take the foreground, or it would stop
-// on its first read from the terminal (SIGTTIN), as tini and catatonit do.
-func isForeground(f *os.File) bool {
-	if f == nil {
-		return false
-	}
-	pgrp, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPGRP)
-	return err == nil && pgrp == unix.Getpgrp()
+	sup.devnull.Close()
 }

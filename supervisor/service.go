@@ -77,7 +77,7 @@ type waiter struct {
 const noEvent Event = -1
 
 func newService(sup *Supervisor, sp spec.Service) (*Service, error) {
-	g, err := sup.in.tree.NewGroup(sp.Name, sp.Limits)
+	g, err := sup.tree.NewGroup(sp.Name, sp.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func (s *Service) do(e Effect) {
 		s.sup.log.Warnf("%s (pid %d) still running %s after SIGTERM: killing everything in %s", s.spec.Name, s.pid(), s.stopTimeout(), describe(s.group))
 		s.kill()
 	case DoArmBackoff:
-		d := s.sup.cfg.Restart.Backoff(s.fastDeaths)
+		d := s.sup.o.Restart.Backoff(s.fastDeaths)
 		s.sup.log.Infof("%s: restarting in %s", s.spec.Name, d)
 		s.arm(d)
 	case DoArmRestartNow:
@@ -251,7 +251,7 @@ func (s *Service) do(e Effect) {
 	case DoDrain:
 		s.drain()
 	case DoLogGiveUp:
-		s.reason = fmt.Sprintf("crash loop: %d deaths in a row, each within %s of starting", s.fastDeaths, s.sup.cfg.Restart.StableAfter)
+		s.reason = fmt.Sprintf("crash loop: %d deaths in a row, each within %s of starting", s.fastDeaths, s.sup.o.Restart.StableAfter)
 		s.sup.log.Warnf("%s: %s; not restarting (state failed). `hermes-init ctl start %s` starts it again", s.spec.Name, s.reason, s.ctlName())
 	}
 }
@@ -311,7 +311,7 @@ func (s *Service) start(path string) (*Process, error) {
 	if !s.group.Tracked() {
 		env = append(env[:len(env):len(env)], cgroup.TagVar+"="+s.spec.Name)
 	}
-	p, err := s.sup.in.spawner.Start(Spec{
+	p, err := s.sup.spawner.Start(Spec{
 		Name: s.spec.Name, Path: path, Argv: s.spec.Argv, Env: env, Dir: s.spec.Dir,
 		Files:  files,
 		Cred:   s.spec.Cred,
@@ -411,7 +411,7 @@ func (s *Service) exited(ex Exit) {
 		in.Verdict = gateway.VerdictRestartBackoff
 	}
 	if s.state == StateUp || s.state == StateStarting {
-		in.Fast = ran < s.sup.cfg.Restart.StableAfter
+		in.Fast = ran < s.sup.o.Restart.StableAfter
 		if in.Fast {
 			s.fastDeaths++
 		} else {
@@ -426,7 +426,7 @@ func (s *Service) exited(ex Exit) {
 func (s *Service) stopTimeout() time.Duration {
 	switch {
 	case s.spec.StopTimeout == 0, s.fl.shutdown && s.spec.Source != spec.SourceStage:
-		return s.sup.cfg.Grace
+		return s.sup.o.Grace
 	}
 	return s.spec.StopTimeout
 }
@@ -456,7 +456,7 @@ func (s *Service) finish(ex Exit) gateway.Verdict {
 			f.Close()
 		}
 	}()
-	p, err := s.sup.in.spawner.start(Spec{
+	p, err := s.sup.spawner.start(Spec{
 		Name: s.spec.Name + " finish", Path: argv[0], Argv: argv, Env: s.spec.Env, Dir: s.spec.Dir,
 		Files: files[:3], Cred: s.spec.Cred,
 	}, -1)
@@ -482,7 +482,7 @@ func (s *Service) finish(ex Exit) gateway.Verdict {
 }
 
 func (s *Service) givesUp() bool {
-	n := s.sup.cfg.Restart.CrashLoopMax
+	n := s.sup.o.Restart.CrashLoopMax
 	return n > 0 && s.fastDeaths >= n
 }
 
@@ -515,7 +515,7 @@ func (s *Service) drain() {
 	_, _ = s.group.Signal(syscall.SIGCONT)
 	wait := time.Until(s.stopAt)
 	if s.stopAt.IsZero() { // a stop that never kills: give leftovers the grace
-		wait = s.sup.cfg.Grace
+		wait = s.sup.o.Grace
 	}
 	s.sup.log.Debugf("%s: %d leftover processes got SIGTERM, %s to go", s.spec.Name, n, max(wait, 0))
 	if wait > 0 && s.group.WaitEmpty(wait) {

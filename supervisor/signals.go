@@ -23,7 +23,7 @@ const (
 	// mode, to the default slot's).
 	ActForward
 	// ActRescan: as s6-overlay's PID 1 (s6-svscan), SIGHUP scans the scan
-	// directory for new services (ClassifyAsInit only).
+	// directory for new services (s6-overlay's reading only).
 	ActRescan
 	// ActDrop: never forwarded. SIGURG is the Go runtime's preemption signal
 	// (golang/go#37942) and SIGPIPE only concerns hermes-init's own writes;
@@ -31,18 +31,47 @@ const (
 	ActDrop
 )
 
-// Classify is the one place that decides what a signal means to hermes-init.
-func Classify(sig syscall.Signal) Action {
+// Classify is the one place that decides what a signal means to
+// hermes-init. With s6 false it is a plain init's reading (tini's): the
+// stop signals stop, the rest is forwarded. With s6 true it is s6-overlay's
+// /init's reading, whose PID 1 is s6-svscan with s6-linux-init's signal
+// scripts: SIGTERM, SIGINT (reboot), SIGUSR1 and SIGPWR (poweroff) and
+// SIGUSR2 (halt) all stop the container, and so does SIGRTMIN+3 (Podman);
+// SIGHUP rescans; nothing is forwarded to the main program, which
+// s6-overlay signals only at the end of the stop. With
+// S6_CMD_RECEIVE_SIGNALS and a main program running (mainReceives),
+// SIGTERM, SIGQUIT, SIGINT, SIGUSR1, SIGUSR2, SIGPWR and SIGWINCH go to the
+// main program instead.
+func Classify(sig syscall.Signal, s6, mainReceives bool) Action {
 	switch sig {
 	case unix.SIGCHLD:
 		return ActReap
-	case unix.SIGTERM, unix.SIGINT, earlysignal.SIGRTMIN3:
+	case unix.SIGKILL, unix.SIGSTOP:
+		return ActDrop // cannot be caught; listed for completeness
+	case earlysignal.SIGRTMIN3:
+		return ActStop
+	}
+	if s6 {
+		switch sig {
+		case unix.SIGTERM, unix.SIGQUIT, unix.SIGINT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPWR, unix.SIGWINCH:
+			if mainReceives {
+				return ActForward
+			}
+			if sig == unix.SIGQUIT || sig == unix.SIGWINCH {
+				return ActDrop // s6-linux-init's scripts for them do nothing
+			}
+			return ActStop
+		case unix.SIGHUP:
+			return ActRescan
+		}
+		return ActDrop // s6-svscan catches nothing else; as PID 1 the rest is void
+	}
+	switch sig {
+	case unix.SIGTERM, unix.SIGINT:
 		return ActStop
 	case unix.SIGURG, unix.SIGPIPE, unix.SIGPROF,
 		unix.SIGILL, unix.SIGTRAP, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSTKFLT, unix.SIGSYS:
 		return ActDrop
-	case unix.SIGKILL, unix.SIGSTOP:
-		return ActDrop // cannot be caught; listed for completeness
 	}
 	// HUP, QUIT, ABRT, USR1, USR2, ALRM, CONT, TSTP, TTIN, TTOU, WINCH, XCPU,
 	// XFSZ, VTALRM, IO, PWR and the real-time signals 35-64. The job-control
@@ -72,32 +101,4 @@ func SignalName(sig syscall.Signal) string {
 		return fmt.Sprintf("signal %d", int(sig))
 	}
 	return name
-}
-
-// ClassifyAsInit is what a signal means to hermes-init as s6-overlay's
-// /init, whose PID 1 is s6-svscan with s6-linux-init's signal scripts:
-// SIGTERM, SIGINT (reboot), SIGUSR1 and SIGPWR (poweroff) and SIGUSR2
-// (halt) all stop the container, and so does SIGRTMIN+3 (Podman); SIGHUP
-// rescans; nothing is forwarded to the main program, which s6-overlay
-// signals only at the end of the stop. With S6_CMD_RECEIVE_SIGNALS and a
-// main program running (cmdReceives), SIGTERM, SIGQUIT, SIGINT, SIGUSR1,
-// SIGUSR2, SIGPWR and SIGWINCH go to the main program instead.
-func ClassifyAsInit(sig syscall.Signal, cmdReceives bool) Action {
-	switch sig {
-	case unix.SIGCHLD:
-		return ActReap
-	case unix.SIGTERM, unix.SIGQUIT, unix.SIGINT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPWR, unix.SIGWINCH:
-		if cmdReceives {
-			return ActForward
-		}
-		if sig == unix.SIGQUIT || sig == unix.SIGWINCH {
-			return ActDrop // s6-linux-init's scripts for them do nothing
-		}
-		return ActStop
-	case earlysignal.SIGRTMIN3:
-		return ActStop
-	case unix.SIGHUP:
-		return ActRescan
-	}
-	return ActDrop // s6-svscan catches nothing else; as PID 1 the rest is void
 }

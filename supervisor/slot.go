@@ -203,15 +203,6 @@ type RestartPolicy struct {
 	CrashLoopMax int           // fast deaths in a row before failed; 0 never gives up
 }
 
-// DefaultRestartPolicy: s6 waits at least 1 s between spawns; Hermes's own
-// storm guard trips at more than 5 starts in 120 s.
-var DefaultRestartPolicy = RestartPolicy{
-	BackoffMin:   time.Second,
-	BackoffMax:   60 * time.Second,
-	StableAfter:  30 * time.Second,
-	CrashLoopMax: 5,
-}
-
 // Backoff is the delay before the next start after fastDeaths deaths in a row
 // that each came before StableAfter: BackoffMin after a stable run (0), then
 // doubling from BackoffMin up to BackoffMax.

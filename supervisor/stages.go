@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"syscall"
 	"time"
 
@@ -40,13 +39,6 @@ type Stages interface {
 	// ExitStatus is the container's exit status, asked once everything has
 	// stopped.
 	ExitStatus() int
-}
-
-// MainProgram is the main program of the stages (s6-overlay's CMD).
-type MainProgram struct {
-	Argv []string
-	Env  []string
-	Dir  string
 }
 
 // errStopping refuses new services once the container stops.
@@ -130,9 +122,9 @@ func (sup *Supervisor) RunOnce(ctx context.Context, o Once) (int, error) {
 	if !g.Tracked() {
 		env = append(env[:len(env):len(env)], cgroup.TagVar+"="+stageGroupName)
 	}
-	p, err := sup.in.spawner.Start(Spec{
+	p, err := sup.spawner.Start(Spec{
 		Name: o.Name, Path: path, Argv: o.Argv, Env: env, Dir: o.Dir,
-		Files:  []*os.File{sup.devnull, sup.in.o.Stdout, sup.in.o.Stderr},
+		Files:  []*os.File{sup.devnull, sup.o.Stdout, sup.o.Stderr},
 		Ignore: sup.ignore, Mask: sup.mask,
 	}, g)
 	if err != nil {
@@ -165,7 +157,7 @@ func (sup *Supervisor) RunOnce(ctx context.Context, o Once) (int, error) {
 // stageGroup is the cgroup of the one-shot programs, made on first use.
 func (sup *Supervisor) stageGroup() (*cgroup.Group, error) {
 	sup.stageOnce.Do(func() {
-		sup.stageG, sup.stageErr = sup.in.tree.NewGroup(stageGroupName, cgroup.Limits{})
+		sup.stageG, sup.stageErr = sup.tree.NewGroup(stageGroupName, cgroup.Limits{})
 	})
 	return sup.stageG, sup.stageErr
 }
@@ -173,8 +165,8 @@ func (sup *Supervisor) stageGroup() (*cgroup.Group, error) {
 // ServeControl starts the control socket when the stages say the users are
 // settled (after /etc/cont-init.d, which may remap the gateway user's uid).
 func (sup *Supervisor) ServeControl(uids []int, gid int) {
-	sup.cfg.ControlUIDs, sup.cfg.ControlGID = uids, gid
-	if sup.cfg.ControlSocket != "" && sup.ctx != nil {
+	sup.o.ControlUIDs, sup.o.ControlGID = uids, gid
+	if sup.o.ControlSocket != "" && sup.ctx != nil {
 		sup.serveControl(sup.ctx)
 	}
 }
@@ -185,7 +177,7 @@ func (sup *Supervisor) Logger() *Logger { return sup.log }
 // ContainerOutput returns the container's stdout and stderr, which
 // s6-overlay gives its services and scripts.
 func (sup *Supervisor) ContainerOutput() (stdout, stderr *os.File) {
-	return sup.in.o.Stdout, sup.in.o.Stderr
+	return sup.o.Stdout, sup.o.Stderr
 }
 
 // Halt asks for the container stop, as s6-overlay's /run/s6/basedir/bin/halt.
@@ -201,34 +193,30 @@ func (sup *Supervisor) Halt() error {
 // (and SIGCONT) to everything left, grace, then SIGKILL. Everything left is
 // what is in the services' cgroups and the stages', and as PID 1 every
 // process of the namespace.
-func (sup *Supervisor) sweep(grace time.Duration, m *mainCmd) {
+func (sup *Supervisor) sweep(ctx context.Context, grace time.Duration, m *mainCmd) {
 	groups := sup.groups(m)
 	signalAll := func(sig syscall.Signal) {
 		for _, g := range groups {
 			_, _ = g.Signal(sig)
 		}
-		if sup.in.pid1 {
+		if sup.pid1 {
 			_ = unix.Kill(-1, sig)
 		}
 	}
-	sup.in.reaper.Reap()
-	if !sup.leftovers(groups) {
+	left := func() bool { return sup.leftovers(groups) }
+	if !left() {
 		return
 	}
 	signalAll(syscall.SIGTERM)
 	signalAll(syscall.SIGCONT)
-	deadline := time.Now().Add(grace)
-	for sup.leftovers(groups) && time.Now().Before(deadline) {
-		sup.in.reaper.Reap()
-		time.Sleep(5 * time.Millisecond)
+	if waitUntil(ctx, grace, func() bool { return !left() }) {
+		return
 	}
-	if sup.leftovers(groups) {
-		sup.log.Debugf("stop: processes left %s after SIGTERM: SIGKILL", grace)
-		for _, g := range groups {
-			_ = g.Kill()
-		}
-		signalAll(syscall.SIGKILL)
+	sup.log.Debugf("stop: processes left %s after SIGTERM: SIGKILL", grace)
+	for _, g := range groups {
+		_ = g.Kill()
 	}
+	signalAll(syscall.SIGKILL)
 }
 
 // groups are the cgroups that may hold leftovers.
@@ -249,7 +237,7 @@ func (sup *Supervisor) groups(m *mainCmd) []*cgroup.Group {
 // leftovers reports whether a process is left: in a group, or, as PID 1, a
 // child at all.
 func (sup *Supervisor) leftovers(groups []*cgroup.Group) bool {
-	if sup.in.pid1 && sup.in.reaper.HasChildren() {
+	if sup.pid1 && sup.reaper.HasChildren() {
 		return true
 	}
 	for _, g := range groups {
@@ -258,13 +246,4 @@ func (sup *Supervisor) leftovers(groups []*cgroup.Group) bool {
 		}
 	}
 	return false
-}
-
-// stagesState is what the supervisor keeps for the stages.
-type stagesState struct {
-	stageOnce sync.Once
-	stageG    *cgroup.Group
-	stageErr  error
-	haltC     chan struct{}
-	ctx       context.Context // the supervision's; ends at the end of RunServices
 }

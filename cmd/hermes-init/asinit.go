@@ -12,11 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hermes-init/hermes-init/config"
-	"github.com/hermes-init/hermes-init/gateway"
 	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/stage"
 	"github.com/hermes-init/hermes-init/supervisor"
-	"github.com/hermes-init/hermes-init/supervisor/cgroup"
 	"github.com/hermes-init/hermes-init/supervisor/s6compat"
 )
 
@@ -86,40 +84,22 @@ func runAsInit(command []string, stderr io.Writer) int {
 		return 1
 	}
 
-	cwd, _ := os.Getwd() // the container's working directory, before Prepare moves to /
-	mode, auto, _ := cgroup.ParseMode(cfg.Cgroup)
-	in := supervisor.Prepare(supervisor.Options{
-		Env: stageEnv, Dir: cwd, Grace: cfg.Grace, LeftoverGrace: cfg.LeftoverGrace,
-		Cgroup: cgroup.Options{
-			Mode: mode, Auto: auto, Root: cfg.CgroupRoot, Mount: cfg.CgroupMount,
-			Controllers: []string{"memory", "pids", "cpu"},
-		},
-		Log: log, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-	})
-	defer in.Close()
+	cwd, _ := os.Getwd() // the container's working directory, before Run moves to /
 	dyn := &initDynamic{
 		cfgPath: cfgPath, explicit: explicit, cfg: cfg, log: log,
 		command: command, containerEnv: containerEnv, stageEnv: stageEnv,
 		keepEnv: settings.KeepEnv, native: cfg.File != "" && cfg.Gateway.Enabled,
 	}
-	stages := &stage.Stages{
+	o := baseOptions(cfg, log)
+	o.ControlSocket = cfg.ControlSocket
+	o.Scan = dyn.scan
+	o.Stages = &stage.Stages{
 		Paths: paths, Settings: settings, DB: db, Env: stageEnv,
 		Command: command, Workdir: cwd, Dynamic: dyn, Out: stderr,
 	}
-	return in.RunServices(supervisor.Settings{
-		Grace: cfg.Grace,
-		Restart: supervisor.RestartPolicy{
-			BackoffMin: cfg.Restart.BackoffMin, BackoffMax: cfg.Restart.BackoffMax,
-			StableAfter: cfg.Restart.StableAfter, CrashLoopMax: cfg.Restart.CrashLoopMax,
-		},
-		ControlSocket:       cfg.ControlSocket,
-		ControlGID:          -1,
-		DefaultSlot:         gateway.SlotName(gateway.DefaultProfile),
-		Scan:                dyn.scan,
-		Stages:              stages,
-		MainReceivesSignals: settings.CmdReceivesSignals,
-		FinalGrace:          settings.KillGrace,
-	}, nil, nil, nil)
+	o.MainReceivesSignals = settings.CmdReceivesSignals
+	o.FinalGrace = settings.KillGrace
+	return supervisor.Run(o)
 }
 
 // initPath is the PATH s6-overlay's /init gives everything it runs: the
@@ -291,7 +271,7 @@ func (d *initDynamic) Start(ctx context.Context, sup *supervisor.Supervisor) err
 	return nil
 }
 
-// scan lists the scan directory's services (supervisor.Settings.Scan).
+// scan lists the scan directory's services (supervisor.Options.Scan).
 func (d *initDynamic) scan() ([]spec.Service, error) {
 	return scanSpecs(d.cfg, d.stageEnv, d.gatewayEnv(), d.log)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hermes-init/hermes-init/config"
+	"github.com/hermes-init/hermes-init/gateway"
 	"github.com/hermes-init/hermes-init/supervisor"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
 )
@@ -173,14 +174,29 @@ func runInit(args []string, getenv func(string) string, stdout, stderr io.Writer
 	for _, w := range cfg.Warnings {
 		log.Warnf("%s", w)
 	}
+	o := baseOptions(cfg, log)
+	if len(rest) > 0 {
+		o.Main = &supervisor.MainProgram{Argv: rest, Env: environ}
+	}
+	if !wantsServices(cfg, getenv) {
+		return supervisor.Run(o)
+	}
+	return runServices(o, cfg, getenv)
+}
+
+// baseOptions are the supervisor's options every mode shares: the numbers,
+// the cgroups, the log and the standard files.
+func baseOptions(cfg *config.Config, log *supervisor.Logger) supervisor.Options {
 	mode, auto, _ := cgroup.ParseMode(cfg.Cgroup)
-	cwd, _ := os.Getwd() // before Prepare moves us to "/"
-	in := supervisor.Prepare(supervisor.Options{
-		Argv:          rest,
-		Env:           environ,
-		Dir:           cwd,
+	return supervisor.Options{
 		Grace:         cfg.Grace,
 		LeftoverGrace: cfg.LeftoverGrace,
+		Restart: supervisor.RestartPolicy{
+			BackoffMin: cfg.Restart.BackoffMin, BackoffMax: cfg.Restart.BackoffMax,
+			StableAfter: cfg.Restart.StableAfter, CrashLoopMax: cfg.Restart.CrashLoopMax,
+		},
+		ControlGID:  -1,
+		DefaultSlot: gateway.SlotName(gateway.DefaultProfile),
 		Cgroup: cgroup.Options{
 			Mode: mode, Auto: auto, Root: cfg.CgroupRoot, Mount: cfg.CgroupMount,
 			Controllers: []string{"memory", "pids", "cpu"},
@@ -189,10 +205,5 @@ func runInit(args []string, getenv func(string) string, stdout, stderr io.Writer
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
-	})
-	defer in.Close()
-	if !wantsServices(cfg, getenv) {
-		return in.RunMain()
 	}
-	return runServices(in, cfg, rest, getenv, log)
 }

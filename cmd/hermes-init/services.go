@@ -33,17 +33,20 @@ func slotsWanted(cfg *config.Config, getenv func(string) string) bool {
 // runServices reconciles the Hermes home into slots (package boot), applies
 // the plan, and supervises the slots and static services beside the main
 // command, if any.
-func runServices(in *supervisor.Init, cfg *config.Config, mainArgv []string, getenv func(string) string, log *supervisor.Logger) int {
-	var specs []spec.Service
-	var rescan func() ([]spec.Service, error)
+func runServices(o supervisor.Options, cfg *config.Config, getenv func(string) string) int {
+	log := o.Log
+	var mainArgv []string
+	if o.Main != nil {
+		mainArgv = o.Main.Argv
+	}
 	if slotsWanted(cfg, getenv) {
 		plan, err := bootPlan(cfg, mainArgv, getenv, log)
 		if err != nil {
 			log.Errorf("boot: %v", err)
 			return 1
 		}
-		specs = gatewaySpecs(cfg, os.Environ(), plan, log)
-		rescan = func() ([]spec.Service, error) {
+		o.Services = gatewaySpecs(cfg, os.Environ(), plan, log)
+		o.Rescan = func() ([]spec.Service, error) {
 			p, err := makePlan(cfg, mainArgv, getenv)
 			if err != nil {
 				return nil, err
@@ -53,32 +56,19 @@ func runServices(in *supervisor.Init, cfg *config.Config, mainArgv []string, get
 		}
 		if mainArgv != nil && boot.SupervisedByASlot(mainArgv, getenv) {
 			log.Infof("main command %q is the gateway the slot gateway-default supervises (legacy `gateway run`): not running it separately", mainArgv)
-			mainArgv = nil
+			o.Main = nil
 		}
 	}
-	specs = append(specs, serviceSpecs(cfg, os.Environ(), log)...)
-	if len(mainArgv) == 0 {
-		mainArgv = nil
-	}
-	var scan func() ([]spec.Service, error)
+	o.Services = append(o.Services, serviceSpecs(cfg, os.Environ(), log)...)
 	if cfg.S6.Compat {
-		specs, rescan, scan = s6Boot(cfg, specs, rescan, log)
+		o.Services, o.Rescan, o.Scan = s6Boot(cfg, o.Services, o.Rescan, log)
 	}
-	settings := supervisor.Settings{
-		Grace: cfg.Grace,
-		Restart: supervisor.RestartPolicy{
-			BackoffMin: cfg.Restart.BackoffMin, BackoffMax: cfg.Restart.BackoffMax,
-			StableAfter: cfg.Restart.StableAfter, CrashLoopMax: cfg.Restart.CrashLoopMax,
-		},
-		ControlSocket: cfg.ControlSocket,
-		ControlGID:    cfg.Gateway.GID,
-		DefaultSlot:   gateway.SlotName(gateway.DefaultProfile),
-		Scan:          scan,
-	}
+	o.ControlSocket = cfg.ControlSocket
+	o.ControlGID = cfg.Gateway.GID
 	if cfg.Gateway.UID >= 0 {
-		settings.ControlUIDs = []int{cfg.Gateway.UID}
+		o.ControlUIDs = []int{cfg.Gateway.UID}
 	}
-	return in.RunServices(settings, specs, rescan, mainArgv)
+	return supervisor.Run(o)
 }
 
 // bootPlan makes the boot plan and carries it out: sweep, seed, migration,
