@@ -10,6 +10,7 @@ package main
 
 import (
 	"bufio"
+	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,6 +32,10 @@ var (
 	binDir   string // built binaries
 	initBin  string // hermes-init
 	testSelf string // this test binary
+	// initExe is what /proc/PID/exe shows once the wrapper has exec'd
+	// hermes-init: initBin, or the qemu-user interpreter when emulated.
+	initExe  string
+	emulated bool // hermes-init is built for another architecture (see emulation)
 )
 
 func TestMain(m *testing.M) {
@@ -63,7 +68,44 @@ func buildAndRun(m *testing.M) int {
 	}
 	initBin = filepath.Join(binDir, "hermes-init")
 	testSelf, _ = os.Executable()
+	if initExe, emulated, err = emulation(initBin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	return m.Run()
+}
+
+// emulation tells how bin runs here. HERMES_INIT_BIN_DIR may hold an arm64
+// build (scripts/test runs the early-signal tests against it) while this test
+// binary, the wrapper and the child programs stay native: the kernel then runs
+// bin under the qemu-user interpreter registered with binfmt_misc, and the
+// process's exe is that interpreter.
+func emulation(bin string) (exe string, emulated bool, err error) {
+	f, err := elf.Open(bin)
+	if err != nil {
+		return "", false, fmt.Errorf("read %s: %w", bin, err)
+	}
+	machine := f.Machine
+	f.Close()
+	native := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[runtime.GOARCH]
+	if machine == native {
+		return bin, false, nil
+	}
+	if machine != elf.EM_AARCH64 {
+		return "", false, fmt.Errorf("%s is built for %v, which these tests cannot run", bin, machine)
+	}
+	const reg = "/proc/sys/fs/binfmt_misc/qemu-aarch64"
+	b, err := os.ReadFile(reg)
+	if err != nil {
+		return "", false, fmt.Errorf("%s is an arm64 binary and qemu-user is not registered: %w", bin, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if interp, ok := strings.CutPrefix(l, "interpreter "); ok {
+			exe, err = filepath.EvalSymlinks(interp)
+			return exe, true, err
+		}
+	}
+	return "", false, fmt.Errorf("no interpreter in %s", reg)
 }
 
 // nsOpts selects how hermes-init is started.

@@ -151,15 +151,37 @@ func TestStopSignalsForwarded(t *testing.T) {
 	}
 }
 
-// TestEarlySIGTERM sends SIGTERM at fixed delays after hermes-init's exec, and
-// in a burst from the moment of exec: it must always end in 143 (the command,
-// or hermes-init before starting it, ended by SIGTERM), never in the Go
-// runtime's 2, and never be lost (which would hang until the timeout).
+// TestEarlySIGTERM sends SIGTERM at fixed delays after hermes-init's entry stub
+// has installed its handler, and in a burst from the moment of exec: it must
+// always end in 143 (the command, or hermes-init before starting it, ended by
+// SIGTERM), never in the Go runtime's 2, and never be lost (which would hang
+// until the timeout).
+//
+// Emulated (an arm64 build under qemu-user), the burst starts when the stub's
+// handler is in place rather than at exec: qemu catches SIGTERM itself from
+// its own start, and one that arrives before the guest's first instruction
+// meets the guest's SIG_DFL, so qemu tries to die by it, which a PID 1 cannot,
+// and waits for it forever. No code in the binary can close that window; on
+// hardware the kernel discards such a signal instead.
 func TestEarlySIGTERM(t *testing.T) {
 	if os.Getenv("HERMES_INIT_BIN_DIR") == "" && testing.Short() {
 		t.Skip("short")
 	}
 	delays := []time.Duration{0, 250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond}
+	if emulated {
+		// qemu stretches the runtime's start about a hundredfold (from the
+		// stub to Notify took 100-390 ms on the 2-core test VM), so every
+		// delay above lands before the runtime installs its handlers, where
+		// the stub records the signal. These also reach the runtime's handler
+		// before Notify (without the stub: exit 2 on hardware, a hang under
+		// qemu) and after Notify.
+		delays = append(delays, 25*time.Millisecond, 50*time.Millisecond, 100*time.Millisecond, 200*time.Millisecond, 500*time.Millisecond)
+	}
+	// Emulated, the sign waitRunning waits for (SIGCONT caught) comes from the
+	// stub: without one it would come after Notify, and every case would pass.
+	p := start(t, nsOpts{pid1: true}, "-vv", "--", "/bin/true")
+	is.New(t).Equal(p.wait(10*time.Second), 0)
+	is.New(t).True(strings.Contains(p.errors(), "started with signal mask")) // hermes-init was linked with its entry stub
 	for _, d := range delays {
 		t.Run(d.String(), func(t *testing.T) {
 			for i := 0; i < 15; i++ {
@@ -176,7 +198,11 @@ func TestEarlySIGTERM(t *testing.T) {
 		for i := 0; i < 15; i++ {
 			is := is.New(t)
 			p := start(t, nsOpts{pid1: true}, "--", "/bin/sleep", "30")
-			waitExec(t, p.pid())
+			if emulated {
+				waitRunning(t, p.pid())
+			} else {
+				waitExec(t, p.pid())
+			}
 			deadline := time.Now().Add(5 * time.Second)
 			for status := -1; status < 0; {
 				p.signal(syscall.SIGTERM)
@@ -198,16 +224,26 @@ func TestEarlySIGTERM(t *testing.T) {
 // its entry stub has installed a SIGTERM handler (SigCgt). A signal before
 // that meets SIG_DFL, which the kernel discards for a PID 1 (pid_namespaces(7))
 // whatever the init.
+//
+// Emulated, SigCgt is qemu's: it catches every signal whose default action
+// is fatal from its own start, SIGTERM included, but a job-control signal such
+// as SIGCONT only once the guest installs a handler for it. The stub installs
+// its handlers in ascending order, so SIGCONT (18) caught means SIGTERM (15)
+// is the stub's.
 func waitRunning(t *testing.T, pid int) {
 	t.Helper()
 	waitExec(t, pid)
+	want := syscall.SIGTERM
+	if emulated {
+		want = syscall.SIGCONT
+	}
 	file := "/proc/" + strconv.Itoa(pid) + "/status"
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		b, _ := os.ReadFile(file)
 		for _, l := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(l, "SigCgt:"); ok {
-				if m, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil && m&(1<<(syscall.SIGTERM-1)) != 0 {
+				if m, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil && m&(1<<(want-1)) != 0 {
 					return
 				}
 			}
@@ -222,7 +258,7 @@ func waitExec(t *testing.T, pid int) {
 	link := "/proc/" + strconv.Itoa(pid) + "/exe"
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if target, err := os.Readlink(link); err == nil && target == initBin {
+		if target, err := os.Readlink(link); err == nil && target == initExe {
 			return
 		}
 	}
@@ -300,15 +336,45 @@ func TestSignalMaskAndIgnoredInherited(t *testing.T) {
 				o.block, o.ignore = c.block, c.ignore
 				// cat, not a Go child (the Go runtime changes its own mask) nor
 				// grep (GNU grep installs a SIGSEGV handler at start).
-				p := start(t, o, "--", "/bin/cat", "/proc/self/status")
+				p := start(t, o, "-vv", "--", "/bin/cat", "/proc/self/status")
 				is.Equal(p.wait(10*time.Second), 0)
+				got, ignoring := startLine(t, p.errors())
+				is.Equal(got&mask(c.block...), mask(c.block...)) // the entry stub saw the mask hermes-init got
+				for _, sig := range c.ignore {
+					is.True(strings.Contains(ignoring, sig.String())) // the entry stub saw the signal ignored
+				}
 				blk := hexField(t, p.waitLine("SigBlk:", time.Second))
 				ign := hexField(t, p.waitLine("SigIgn:", time.Second))
-				is.Equal(blk&mask(c.block...), mask(c.block...))   // the mask hermes-init got
+				is.Equal(blk&mask(c.block...), mask(c.block...)) // the mask hermes-init got
+				if emulated {
+					// The spawn helper (qemu 7.2 has no clone3) is another qemu,
+					// which replaces an inherited SIG_IGN of a signal whose
+					// default action is fatal by its own handler, and never
+					// hands SIGSEGV's disposition to the kernel: the native
+					// command starts with them at SIG_DFL whatever the guest set.
+					return
+				}
 				is.Equal(ign&mask(c.ignore...), mask(c.ignore...)) // the ignored signals hermes-init got
 			})
 		}
 	}
+}
+
+// startLine parses hermes-init's debug line "started with signal mask M,
+// ignoring [NAMES]": what the entry stub recorded.
+func startLine(t *testing.T, stderr string) (mask uint64, ignoring string) {
+	t.Helper()
+	_, after, ok := strings.Cut(stderr, "started with signal mask ")
+	hex, ignoring, ok2 := strings.Cut(after, ", ignoring ")
+	if !ok || !ok2 {
+		t.Fatalf("no line on the signal mask at start in %q", stderr)
+	}
+	mask, err := strconv.ParseUint(strings.TrimPrefix(hex, "0x"), 16, 64)
+	if err != nil {
+		t.Fatalf("parse mask %q: %v", hex, err)
+	}
+	ignoring, _, _ = strings.Cut(ignoring, "\n")
+	return mask, ignoring
 }
 
 func hexField(t *testing.T, line string) uint64 {

@@ -10,7 +10,7 @@
 // millisecond after `docker start` would kill a naive Go init with status 2.
 //
 // The package closes both windows with a small assembly entry point, linked as
-// the ELF entry with -ldflags=-E=<EntrySymbol> (see the Makefile):
+// the ELF entry with -ldflags=-E=<EntrySymbol> (see scripts/build):
 //
 //   - before the Go runtime starts, it records the signal mask and every signal's
 //     disposition (so children can inherit the ignored set, which the runtime
@@ -27,4 +27,22 @@
 // Its init function then registers C for every signal hermes-init handles, stop
 // signals first. A binary linked without the entry point still works; it only
 // loses those guarantees (StubActive reports which).
+//
+// The entry point exists for amd64 (entry_amd64.s) and arm64 (entry_arm64.s),
+// the two architectures the image is built for; both do the same steps in the
+// same order and share the Go side (stub.go). Elsewhere EntrySymbol is empty
+// and scripts/build links without -E. The arm64 stub differs where the ABI
+// does: its handler is installed with SA_ONSTACK, because Go's arm64 code keeps
+// the caller's frame pointer at -8(RSP), where the kernel would write its
+// frame record if the handler ran on the Go stack; it needs no restorer, as
+// the kernel returns through the vDSO; and its handler forms symbol addresses
+// in scratch registers so that it never touches R27, which the assembler
+// would otherwise use and which a C-ABI callee must preserve.
+//
+// The arm64 stub is tested on amd64 machines under qemu-user (scripts/test).
+// There the guarantee starts at the guest's first instruction too, but qemu
+// itself catches SIGTERM from its own start: one that arrives before the
+// stub has installed its handler finds the guest's SIG_DFL, and qemu, trying
+// to die by it, waits forever as a PID 1. On hardware the kernel discards
+// such a signal instead, as for every init.
 package earlysignal
