@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/supervisor/control"
 )
 
 // Paths and names with a fixed meaning.
@@ -128,7 +129,7 @@ const (
 	DefaultLeftoverGrace = 2 * time.Second
 	DefaultLogLevel      = "warn"
 	DefaultCgroup        = "auto"
-	DefaultControlSocket = "/run/hermes-init/control.sock"
+	DefaultControlSocket = control.DefaultSocketPath
 	DefaultHome          = gateway.DefaultHome
 	DefaultWorkdir       = "/opt/data"
 	DefaultFallbackID    = 10000
