@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +171,31 @@ func TestEnvNames(t *testing.T) {
 		is.Equal(seen[n], "") // every key has its own variable
 		seen[n] = k.name
 	}
+}
+
+// TestFlagsOverride: a flag overrides the file and the variable, is read as
+// the variable would be, and an error names the flag.
+func TestFlagsOverride(t *testing.T) {
+	is := is.New(t)
+	f := newFixture(t)
+	f.write(t, f.file, "grace = \"5s\"\ncgroup = \"v1\"\n")
+	c, err := load(f.file, true, []string{"HERMES_INIT_GRACE=3s"}, []Flag{
+		{Name: "--grace", Key: "grace", Value: "1.5"},
+		{Name: "-v", Key: "log_level", Value: "debug"},
+	}, f.passwd, f.group)
+	is.NoErr(err)
+	is.Equal(c.Grace, 1500*time.Millisecond)
+	is.Equal(c.Cgroup, "v1")
+	is.Equal(c.LogLevel, "debug")
+
+	_, err = load(f.file, true, nil, []Flag{
+		{Name: "--grace", Key: "grace", Value: "soon"},
+		{Name: "--cgroup", Key: "cgroup", Value: "v3"},
+		{Name: "--cgroup-root", Key: "cgroup_root", Value: "relative"},
+	}, f.passwd, f.group)
+	is.True(err != nil)
+	msg := err.Error()
+	is.True(strings.Contains(msg, `--grace: invalid duration "soon"`))   // names the flag
+	is.True(strings.Contains(msg, `--cgroup: invalid value "v3"`))       // checked as the key
+	is.True(strings.Contains(msg, `--cgroup-root: invalid cgroup path`)) // validated with the rest, naming the flag
 }

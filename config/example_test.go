@@ -27,7 +27,7 @@ func TestExampleIsDefault(t *testing.T) {
 	data, err := os.ReadFile(examplePath)
 	is.NoErr(err)
 
-	c, err := load(examplePath, true, nil, f.passwd, f.group)
+	c, err := load(examplePath, true, nil, nil, f.passwd, f.group)
 	is.NoErr(err)
 	want := Default()
 	want.File = examplePath

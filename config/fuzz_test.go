@@ -32,7 +32,7 @@ func FuzzLoad(f *testing.F) {
 	dir := f.TempDir()
 	environ := []string{"HERMES_INIT_SERVICE_X_COMMAND=x", "HERMES_INIT_GATEWAY_ENV=A=1"}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := build("fuzz.toml", data, environ, dir+"/passwd", dir+"/group")
+		c, err := build("fuzz.toml", data, environ, nil, dir+"/passwd", dir+"/group")
 		if (c == nil) == (err == nil) {
 			t.Fatalf("config %v and error %v", c, err)
 		}

@@ -39,7 +39,7 @@ func (f *fixture) load(t *testing.T, text string, environ ...string) (*Config, e
 	if text != "" {
 		f.write(t, f.file, text)
 	}
-	return load(f.file, text != "", environ, f.passwd, f.group)
+	return load(f.file, text != "", environ, nil, f.passwd, f.group)
 }
 
 // expand replaces {file} and {dir} in a wanted message.

@@ -44,18 +44,17 @@ func Path(flagValue string, environ []string) (path string, explicit bool) {
 // the first of duplicate names counts, as for os.Getenv). A missing file is
 // the defaults unless explicit (the user named it with --config or
 // HERMES_INIT_CONFIG). Users and groups are resolved against /etc/passwd
-// and /etc/group.
+// and /etc/group. Flags, last, override the file and the variables.
 //
 // Load reports every problem it finds (up to 100), not only the first, each
 // as an *Error that names the file, line and key, or the variable; several
-// are joined with errors.Join. Config.Warnings holds what did not stop it. The caller exits 2 before starting anything. Flags that
-// set the same values as keys (--grace, ...) are the caller's and override
-// everything here.
-func Load(path string, explicit bool, environ []string) (*Config, error) {
-	return load(path, explicit, environ, passwdFile, groupFile)
+// are joined with errors.Join. Config.Warnings holds what did not stop it.
+// The caller exits 2 before starting anything.
+func Load(path string, explicit bool, environ []string, flags ...Flag) (*Config, error) {
+	return load(path, explicit, environ, flags, passwdFile, groupFile)
 }
 
-func load(path string, explicit bool, environ []string, passwd, group string) (*Config, error) {
+func load(path string, explicit bool, environ []string, flags []Flag, passwd, group string) (*Config, error) {
 	data, err := readFile(path)
 	switch {
 	case err == nil:
@@ -69,18 +68,19 @@ func load(path string, explicit bool, environ []string, passwd, group string) (*
 		}
 		return nil, &Error{File: path, Msg: "unable to read: " + msg}
 	}
-	return build(path, data, environ, passwd, group)
+	return build(path, data, environ, flags, passwd, group)
 }
 
 // build makes the configuration from the file's contents (path "" for no
 // file), the variables and the account files.
-func build(path string, data []byte, environ []string, passwd, group string) (*Config, error) {
+func build(path string, data []byte, environ []string, flags []Flag, passwd, group string) (*Config, error) {
 	l := &loader{cfg: Default(), origin: map[string]origin{}, env: environMap(environ)}
 	if path != "" {
 		l.file, l.cfg.File = path, path
 		l.readFile(data)
 	}
 	l.readEnv()
+	l.readFlags(flags)
 	l.resolveHome()
 	l.validate()
 	l.resolveIDs(passwd, group)

@@ -13,7 +13,7 @@ import (
 func TestDefaultsWithoutFile(t *testing.T) {
 	is := is.New(t)
 	f := newFixture(t)
-	c, err := load(filepath.Join(f.dir, "absent.toml"), false, nil, f.passwd, f.group)
+	c, err := load(filepath.Join(f.dir, "absent.toml"), false, nil, nil, f.passwd, f.group)
 	is.NoErr(err)             // an implicit missing file is the defaults
 	is.Equal(c, Default())    // no file, no variables, no passwd: Default
 	is.Equal(c.File, "")      // no file was read
@@ -24,7 +24,7 @@ func TestExplicitMissingFile(t *testing.T) {
 	is := is.New(t)
 	f := newFixture(t)
 	path := filepath.Join(f.dir, "absent.toml")
-	_, err := load(path, true, nil, f.passwd, f.group)
+	_, err := load(path, true, nil, nil, f.passwd, f.group)
 	is.True(err != nil) // a file the user named must exist
 	is.Equal(err.Error(), path+": unable to read: no such file or directory")
 }
@@ -32,12 +32,12 @@ func TestExplicitMissingFile(t *testing.T) {
 func TestUnreadableFile(t *testing.T) {
 	is := is.New(t)
 	f := newFixture(t)
-	_, err := load(f.dir, false, nil, f.passwd, f.group) // a directory
+	_, err := load(f.dir, false, nil, nil, f.passwd, f.group) // a directory
 	is.Equal(err.Error(), f.dir+": unable to read: not a regular file")
 
 	big := filepath.Join(f.dir, "big.toml")
 	f.write(t, big, "# "+strings.Repeat("x", maxFileBytes)+"\n")
-	_, err = load(big, true, nil, f.passwd, f.group)
+	_, err = load(big, true, nil, nil, f.passwd, f.group)
 	is.Equal(err.Error(), big+": file too large (more than 1048576 bytes)")
 }
 
@@ -45,7 +45,7 @@ func TestEmptyFileIsDefaults(t *testing.T) {
 	is := is.New(t)
 	f := newFixture(t)
 	f.write(t, f.file, "# nothing\n")
-	c, err := load(f.file, true, nil, f.passwd, f.group)
+	c, err := load(f.file, true, nil, nil, f.passwd, f.group)
 	is.NoErr(err)
 	want := Default()
 	want.File = f.file
