@@ -5,28 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hermes-init/hermes-init/config"
-	"github.com/hermes-init/hermes-init/gateway"
+	"github.com/hermes-init/hermes-init/hermes"
 	"github.com/hermes-init/hermes-init/supervisor"
-	"github.com/hermes-init/hermes-init/supervisor/cgroup"
 )
-
-// initFlags are hermes-init's own flags. Each overrides the configuration
-// key of the same meaning, which a HERMES_INIT_* variable may already have
-// set (package config).
-type initFlags struct {
-	config        string
-	grace         *time.Duration
-	leftoverGrace *time.Duration
-	cgroupMode    string
-	cgroupRoot    string
-	verbose       int
-	help          bool
-}
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: hermes-init [flags] [-- COMMAND [ARGS...]]
@@ -53,27 +37,33 @@ flags (a flag overrides the configuration key and its HERMES_INIT_* variable):
 `)
 }
 
-func parseInitFlags(args []string) (*initFlags, []string, error) {
-	f := &initFlags{}
+// parseInitFlags reads hermes-init's own flags: --config, and the flags
+// that set a configuration key, which package config reads and checks as it
+// reads the key's HERMES_INIT_* variable, and which override both.
+func parseInitFlags(args []string) (cfgPath string, flags []config.Flag, rest []string, help bool, err error) {
 	fs := flag.NewFlagSet("hermes-init", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&f.config, "config", "", "")
-	fs.Func("grace", "", durationFlag(&f.grace))
-	fs.Func("leftover-grace", "", durationFlag(&f.leftoverGrace))
-	fs.StringVar(&f.cgroupMode, "cgroup", "", "")
-	fs.StringVar(&f.cgroupRoot, "cgroup-root", "", "")
-	fs.BoolFunc("v", "", func(string) error { f.verbose++; return nil })
-	fs.BoolVar(&f.help, "h", false, "")
-	fs.BoolVar(&f.help, "help", false, "")
+	fs.StringVar(&cfgPath, "config", "", "")
+	for name, key := range map[string]string{
+		"grace": "grace", "leftover-grace": "leftover_grace", "cgroup": "cgroup", "cgroup-root": "cgroup_root",
+	} {
+		fs.Func(name, "", func(v string) error {
+			flags = append(flags, config.Flag{Name: "--" + name, Key: key, Value: v})
+			return nil
+		})
+	}
+	verbose := 0
+	fs.BoolFunc("v", "", func(string) error { verbose++; return nil })
+	fs.BoolVar(&help, "h", false, "")
+	fs.BoolVar(&help, "help", false, "")
 	if err := fs.Parse(expandVerbose(args)); err != nil {
-		return nil, nil, err
+		return "", nil, nil, false, err
 	}
-	if f.cgroupMode != "" {
-		if _, _, err := cgroup.ParseMode(f.cgroupMode); err != nil {
-			return nil, nil, err
-		}
+	if verbose > 0 {
+		level := []string{"info", "debug"}[min(verbose, 2)-1]
+		flags = append(flags, config.Flag{Name: "-" + strings.Repeat("v", verbose), Key: "log_level", Value: level})
 	}
-	return f, fs.Args(), nil
+	return cfgPath, flags, fs.Args(), help, nil
 }
 
 // expandVerbose turns -vv into -v -v for the flag package.
@@ -94,116 +84,34 @@ func expandVerbose(args []string) []string {
 	return out
 }
 
-func durationFlag(dst **time.Duration) func(string) error {
-	return func(s string) error {
-		d, err := parseDuration(s)
-		if err == nil {
-			*dst = &d
-		}
-		return err
-	}
-}
-
-// parseDuration accepts Go durations ("8s", "1m30s") and plain seconds ("8").
-func parseDuration(s string) (time.Duration, error) {
-	if v, err := strconv.ParseFloat(s, 64); err == nil && v >= 0 {
-		return time.Duration(v * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("invalid duration %q (want e.g. 8s or 500ms)", s)
-	}
-	return d, nil
-}
-
-// apply puts the flags over the configuration.
-func (f *initFlags) apply(cfg *config.Config) {
-	if f.grace != nil {
-		cfg.Grace = *f.grace
-	}
-	if f.leftoverGrace != nil {
-		cfg.LeftoverGrace = *f.leftoverGrace
-	}
-	if f.cgroupMode != "" {
-		cfg.Cgroup = f.cgroupMode
-	}
-	if f.cgroupRoot != "" {
-		cfg.CgroupRoot = f.cgroupRoot
-	}
-}
-
-func (f *initFlags) level(cfg *config.Config) supervisor.Level {
-	lv, err := supervisor.ParseLevel(cfg.LogLevel)
-	if err != nil {
-		lv = supervisor.LevelWarn // config validated it already
-	}
-	if f.verbose > 0 {
-		lv = min(supervisor.LevelWarn+supervisor.Level(f.verbose), supervisor.LevelDebug)
-	}
-	return lv
-}
-
-// runInit is hermes-init as an init: flags and configuration, then the main
-// command alone (tini mode) or the services with an optional main command.
-func runInit(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	f, rest, err := parseInitFlags(args)
+// runInit is hermes-init as an init: flags and configuration, then package
+// hermes runs the main command alone (tini mode) or the services with an
+// optional main command.
+func runInit(args, environ []string, stdin, stdout, stderr *os.File) int {
+	cfgPath, flags, rest, help, err := parseInitFlags(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "hermes-init: %s\n", supervisor.Escape(err.Error()))
 		fmt.Fprintln(stderr, "usage: hermes-init [flags] [-- COMMAND [ARGS...]] (hermes-init --help)")
 		return supervisor.ExitUsage
 	}
-	if f.help {
+	if help {
 		usage(stdout)
 		return 0
 	}
-	environ := os.Environ()
-	path, explicit := config.Path(f.config, environ)
-	cfg, err := config.Load(path, explicit, environ)
+	path, explicit := config.Path(cfgPath, environ)
+	cfg, err := config.Load(path, explicit, environ, flags...)
 	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "hermes-init: %s\n", supervisor.Escape(line))
-		}
+		hermes.Fail(stderr, err)
 		return supervisor.ExitUsage
 	}
-	f.apply(cfg)
-	if len(rest) == 0 && !wantsServices(cfg, getenv) {
+	if len(rest) == 0 && !hermes.WantsServices(cfg, environ) {
 		fmt.Fprintln(stderr, "hermes-init: nothing to run: no command after \"--\", and no configuration file or HERMES_HOME for services")
 		return supervisor.ExitUsage
 	}
-	log := supervisor.NewLogger(os.Stderr, f.level(cfg))
+	lv, _ := supervisor.ParseLevel(cfg.LogLevel) // config checked it
+	log := supervisor.NewLogger(stderr, lv)
 	for _, w := range cfg.Warnings {
 		log.Warnf("%s", w)
 	}
-	o := baseOptions(cfg, log)
-	if len(rest) > 0 {
-		o.Main = &supervisor.MainProgram{Argv: rest, Env: environ}
-	}
-	if !wantsServices(cfg, getenv) {
-		return supervisor.Run(o)
-	}
-	return runServices(o, cfg, getenv)
-}
-
-// baseOptions are the supervisor's options every mode shares: the numbers,
-// the cgroups, the log and the standard files.
-func baseOptions(cfg *config.Config, log *supervisor.Logger) supervisor.Options {
-	mode, auto, _ := cgroup.ParseMode(cfg.Cgroup)
-	return supervisor.Options{
-		Grace:         cfg.Grace,
-		LeftoverGrace: cfg.LeftoverGrace,
-		Restart: supervisor.RestartPolicy{
-			BackoffMin: cfg.Restart.BackoffMin, BackoffMax: cfg.Restart.BackoffMax,
-			StableAfter: cfg.Restart.StableAfter, CrashLoopMax: cfg.Restart.CrashLoopMax,
-		},
-		ControlGID:  -1,
-		DefaultSlot: gateway.SlotName(gateway.DefaultProfile),
-		Cgroup: cgroup.Options{
-			Mode: mode, Auto: auto, Root: cfg.CgroupRoot, Mount: cfg.CgroupMount,
-			Controllers: []string{"memory", "pids", "cpu"},
-		},
-		Log:    log,
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-	}
+	return hermes.Init{Config: cfg, Command: rest, Environ: environ, Log: log, Stdin: stdin, Stdout: stdout, Stderr: stderr}.Run()
 }

@@ -1,15 +1,20 @@
 // Command hermes-init is a PID 1 and service supervisor for containers: it
 // reaps every zombie, forwards signals, stops its services within a grace
 // period and exits with the right status. See README.md.
+//
+// This package is wiring only: it reads the process's arguments and
+// environment once and hands them to package hermes (the init, /init, the
+// plan), package control (ctl) or package s6compat (the s6 programs).
 package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/hermes-init/hermes-init/hermes"
 	"github.com/hermes-init/hermes-init/supervisor"
+	"github.com/hermes-init/hermes-init/supervisor/control"
 	"github.com/hermes-init/hermes-init/supervisor/earlysignal"
 	"github.com/hermes-init/hermes-init/supervisor/s6compat"
 )
@@ -18,28 +23,30 @@ import (
 var version = "dev"
 
 func main() {
-	os.Exit(run(os.Args, os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args, os.Environ(), os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run dispatches on the program's name (an s6 program, package s6compat),
-// then on the first argument: a subcommand, or the init itself.
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && filepath.Base(args[0]) == earlysignal.AsInitName {
-		return runAsInit(args[1:], stderr)
+// run dispatches on the program's name (/init, an s6 program), then on the
+// first argument: a subcommand, or the init itself.
+func run(args, environ []string, stdin, stdout, stderr *os.File) int {
+	name := ""
+	if len(args) > 0 {
+		name = filepath.Base(args[0])
 	}
-	if len(args) > 0 && s6compat.IsTool(filepath.Base(args[0])) {
-		return s6compat.RunTool(filepath.Base(args[0]), args[1:], s6compat.IO{
-			Environ: os.Environ(), Stdin: os.Stdin, Stdout: stdout, Stderr: stderr,
-		})
+	switch {
+	case name == earlysignal.AsInitName:
+		return hermes.AsInit{Command: args[1:], Environ: environ, Stdin: stdin, Stdout: stdout, Stderr: stderr}.Run()
+	case s6compat.IsTool(name):
+		return s6compat.RunTool(name, args[1:], s6compat.IO{Environ: environ, Stdin: stdin, Stdout: stdout, Stderr: stderr})
 	}
 	if len(args) > 1 {
 		switch args[1] {
 		case earlysignal.HelperCommand:
 			return supervisor.RunSpawnHelper(args[2:], stderr)
 		case "ctl":
-			return runCtl(args[2:], getenv, stdout, stderr)
+			return control.RunCLI(args[2:], hermes.Getenv(environ), stdout, stderr)
 		case "plan":
-			return runPlan(args[2:], getenv, stdout, stderr)
+			return hermes.Plan(args[2:], environ, stdout, stderr)
 		case "version":
 			fmt.Fprintf(stdout, "hermes-init %s\n", version)
 			return 0
@@ -52,5 +59,5 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return supervisor.ExitUsage
 		}
 	}
-	return runInit(args[1:], getenv, stdout, stderr)
+	return runInit(args[1:], environ, stdin, stdout, stderr)
 }

@@ -1,4 +1,4 @@
-package main
+package hermes
 
 import (
 	"encoding/json"
@@ -6,9 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
-	"time"
 
 	"github.com/hermes-init/hermes-init/boot"
 	"github.com/hermes-init/hermes-init/config"
@@ -16,36 +13,30 @@ import (
 	"github.com/hermes-init/hermes-init/supervisor"
 )
 
-// runPlan implements `hermes-init plan [--home DIR] [--json] [-- CMD...]`:
+// Plan is `hermes-init plan [--home DIR] [--json] [-- CMD...]`:
 // it prints the boot plan for a home and changes nothing (no sweep, no seed,
 // no log). CMD stands for the container's main command, which decides the
 // dashboard skip and the legacy `gateway run` migration.
-func runPlan(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	opts, code, ok := parsePlanArgs(args, getenv, stderr)
+func Plan(args, environ []string, stdout, stderr io.Writer) int {
+	opts, code, ok := parsePlanArgs(args, Getenv(environ), stderr)
 	if !ok {
 		return code
 	}
 	// The configuration decides what the boot decides: its multiplex key,
 	// and its gateway.home when --home is not given.
-	path, explicit := config.Path("", os.Environ())
-	cfg, err := config.Load(path, explicit, os.Environ())
+	path, explicit := config.Path("", environ)
+	cfg, err := config.Load(path, explicit, environ)
 	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "hermes-init: %s\n", supervisor.Escape(line))
-		}
-		return 2
+		Fail(stderr, err)
+		return supervisor.ExitUsage
 	}
 	if !opts.homeGiven {
 		opts.home = cfg.Gateway.Home
 	}
 	// MakePlan reads the home with its owner's rights, as the boot does.
-	plan, err := boot.MakePlan(boot.Inputs{
-		Home:        opts.home,
-		MainCommand: opts.mainCommand,
-		Getenv:      getenv,
-		Multiplex:   cfg.Gateway.Multiplex,
-		Now:         time.Now(),
-	})
+	in := inputs(cfg, opts.mainCommand, environ)
+	in.Home = opts.home
+	plan, err := boot.MakePlan(in)
 	if err != nil {
 		fmt.Fprintf(stderr, "hermes-init: %s\n", supervisor.Escape(err.Error()))
 		return 1
