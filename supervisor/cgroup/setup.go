@@ -216,9 +216,11 @@ func (t *Tree) setupV2(o Options, mounts []mount, cgPath string) (string, error)
 	if err := unix.Access(own, unix.W_OK); err != nil {
 		return "", fmt.Errorf("cgroup2 %s is not writable: %w", own, err)
 	}
-	t.mode = ModeV2
+	// The rung is taken only once its parent directory exists: a failure
+	// below leaves Setup to try v1 and report ModeNone, not v2 without a tree.
+	mode := ModeV2
 	if m.point != "/sys/fs/cgroup" {
-		t.mode = ModeHybrid
+		mode = ModeHybrid
 	}
 	var where string
 	switch {
@@ -242,6 +244,7 @@ func (t *Tree) setupV2(o Options, mounts []mount, cgPath string) (string, error)
 		t.v2, where = dir, "in its own cgroup "+cgPath
 		t.delegate(dir, o.Controllers)
 	}
+	t.mode = mode
 	ctl := "no controllers"
 	if len(t.enabled) > 0 {
 		ctl = "controllers " + strings.Join(t.enabled, ",")
