@@ -148,12 +148,12 @@ func newCgroup(t *testing.T) string {
 	t.Helper()
 	mnt := v2Mount()
 	if mnt == "" {
-		t.Skip("needs a cgroup2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified)")
+		requireOrSkip(t, "cgroup2", "needs a cgroup2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified)")
 	}
 	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
 	dir := filepath.Join(mnt, "hermes-test", name+"-"+strconv.Itoa(os.Getpid()))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Skipf("cannot create a cgroup in %s: %v", mnt, err)
+		requireOrSkip(t, "cgroup2", fmt.Sprintf("cannot create a cgroup in %s: %v", mnt, err))
 	}
 	t.Cleanup(func() {
 		if pids := cgroupPids(dir); len(pids) > 0 {
