@@ -4,12 +4,14 @@
 // compose command lines and the files of the volume, as a user meets them.
 //
 // They run only when HERMES_E2E=1 (scripts/e2e sets it), so that
-// `go test ./...` never builds an image or starts a container; when the
-// Docker engine does not answer they print
+// `go test ./...` never builds an image or starts a container; asked to run
+// when the Docker engine does not answer, they fail:
 //
-//	e2e: docker engine not reachable: end-to-end tests NOT run
+//	e2e: FAIL: HERMES_E2E=1 but the docker engine does not answer (...)
 //
-// and pass. TestMain builds the static binaries (or takes them from
+// scripts/test runs them when the docker command exists or
+// HERMES_TEST_REQUIRE declares docker, and skips them, saying so, with
+// HERMES_E2E=0. TestMain builds the static binaries (or takes them from
 // HERMES_INIT_BIN_DIR), builds the image from a copy of Dockerfile,
 // .dockerignore and rootfs/ under a tag unique to the run, and removes it at
 // the end.

@@ -190,12 +190,12 @@ func newCgroup(t *testing.T) string {
 	t.Helper()
 	mnt := v2Mount()
 	if mnt == "" {
-		t.Skip("needs a cgroup2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified)")
+		requireOrSkip(t, "cgroup2", "needs a cgroup2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified)")
 	}
 	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
 	dir := filepath.Join(mnt, "hermes-test", name+"-"+strconv.Itoa(os.Getpid()))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Skipf("cannot create a cgroup in %s: %v", mnt, err)
+		requireOrSkip(t, "cgroup2", fmt.Sprintf("cannot create a cgroup in %s: %v", mnt, err))
 	}
 	t.Cleanup(func() {
 		if pids := cgroupPids(dir); len(pids) > 0 {
@@ -459,21 +459,36 @@ func wrapMain() {
 			die("seccomp: %v", err)
 		}
 	}
-	for _, sig := range parseSigs(os.Getenv("HERMES_TEST_IGNORE")) {
+	// hermes-init starts with a known signal disposition, whatever the test
+	// runner left: ignored signals survive exec (nohup ignores SIGHUP; CI
+	// runners may ignore SIGINT or SIGPIPE, or block signals), and
+	// hermes-init passes them on to its commands as a shell would, which
+	// the signal tests do not expect. So every signal ignored here is reset
+	// to its default, unless the test asks for it ignored (nsOpts.ignore),
+	// and the mask is exactly the test's (nsOpts.block). Caught signals
+	// need nothing: exec resets them.
+	ignore := parseSigs(os.Getenv("HERMES_TEST_IGNORE"))
+	for sig := syscall.Signal(1); sig <= 64; sig++ {
+		if sig == syscall.SIGKILL || sig == syscall.SIGSTOP || slices.Contains(ignore, sig) {
+			continue
+		}
+		if err := resetIgnored(sig); err != nil {
+			die("reset the disposition of signal %d: %v", sig, err)
+		}
+	}
+	for _, sig := range ignore {
 		// Raw: os/signal cannot ignore SIGSEGV and friends.
 		act := [4]uint64{1} // SIG_IGN
 		if _, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&act[0])), 0, 8, 0, 0); errno != 0 {
 			die("ignore %d: %v", sig, errno)
 		}
 	}
-	if b := parseSigs(os.Getenv("HERMES_TEST_BLOCK")); len(b) > 0 {
-		var set unix.Sigset_t
-		for _, sig := range b {
-			set.Val[0] |= 1 << (uint(sig) - 1)
-		}
-		if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
-			die("block: %v", err)
-		}
+	var mask unix.Sigset_t
+	for _, sig := range parseSigs(os.Getenv("HERMES_TEST_BLOCK")) {
+		mask.Val[0] |= 1 << (uint(sig) - 1)
+	}
+	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &mask, nil); err != nil { // this thread execs
+		die("set the signal mask: %v", err)
 	}
 	env := []string{}
 	for _, kv := range os.Environ() {
@@ -490,6 +505,24 @@ func wrapMain() {
 	}
 	err := unix.Exec(bin, append([]string{bin}, os.Args[1:]...), env)
 	die("exec %s: %v", bin, err)
+}
+
+// resetIgnored sets sig back to its default action when it is ignored
+// (raw rt_sigaction: the Go runtime keeps an inherited SIG_IGN for SIGHUP
+// and SIGINT, and os/signal cannot reset a signal it did not change).
+func resetIgnored(sig syscall.Signal) error {
+	var old [4]uint64 // the kernel's struct sigaction; the handler comes first
+	if _, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old[0])), 8, 0, 0); errno != 0 {
+		return errno
+	}
+	if old[0] != 1 { // not SIG_IGN
+		return nil
+	}
+	dfl := [4]uint64{} // SIG_DFL
+	if _, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl[0])), 0, 8, 0, 0); errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 // enterRootfs mounts what a container runtime gives a container into root

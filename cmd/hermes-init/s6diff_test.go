@@ -37,7 +37,7 @@ func needS6(t *testing.T) {
 	needRoot(t)
 	for _, p := range []string{"s6-svscan", "s6-supervise", "s6-svc", "s6-svstat", "s6-svwait", "s6-svscanctl"} {
 		if _, err := os.Stat(filepath.Join(s6Bin, p)); err != nil {
-			t.Skipf("needs the real s6 (%s): apt-get install s6", filepath.Join(s6Bin, p))
+			requireOrSkip(t, "s6", fmt.Sprintf("needs the real s6 (%s): apt-get install s6", filepath.Join(s6Bin, p)))
 		}
 	}
 }
@@ -137,11 +137,11 @@ func s6Cgroup(t *testing.T) string {
 	t.Helper()
 	mnt := v2Mount()
 	if mnt == "" {
-		t.Skip("needs a cgroup2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified)")
+		requireOrSkip(t, "cgroup2", "needs a cgroup2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified)")
 	}
 	dir := filepath.Join(mnt, "hermes-test", fmt.Sprintf("%s-s6-%d", strings.ReplaceAll(t.Name(), "/", "-"), os.Getpid()))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Skipf("cannot create a cgroup in %s: %v", mnt, err)
+		requireOrSkip(t, "cgroup2", fmt.Sprintf("cannot create a cgroup in %s: %v", mnt, err))
 	}
 	t.Cleanup(func() {
 		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)

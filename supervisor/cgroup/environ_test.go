@@ -48,7 +48,7 @@ func keepCaps(keep []uint) error {
 // running as the gateway user.
 func TestTagOfAnotherUserWithoutPtrace(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root")
+		requireOrSkip(t, "root", "needs root: a service of another uid, and capabilities dropped")
 	}
 	is := is.New(t)
 	svc := exec.Command("/bin/sleep", "30")

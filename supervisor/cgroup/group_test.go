@@ -17,7 +17,7 @@ import (
 func testTree(t *testing.T) *Tree {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root for cgroups")
+		requireOrSkip(t, "root", "needs root for cgroups")
 	}
 	var mnt string
 	for _, p := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
@@ -28,11 +28,11 @@ func testTree(t *testing.T) *Tree {
 		}
 	}
 	if mnt == "" {
-		t.Skip("needs a cgroup2 hierarchy")
+		requireOrSkip(t, "cgroup2", "needs a cgroup2 hierarchy (/sys/fs/cgroup or /sys/fs/cgroup/unified)")
 	}
 	dir := filepath.Join(mnt, "hermes-unit-"+strconv.Itoa(os.Getpid()))
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Skipf("cannot create a cgroup: %v", err)
+		requireOrSkip(t, "cgroup2", "cannot create a cgroup in "+mnt+": "+err.Error())
 	}
 	tr := &Tree{mode: ModeV2, v2: dir, v1: map[string]string{}, self: os.Getpid(), warnf: t.Logf, created: []string{dir}}
 	t.Cleanup(func() {

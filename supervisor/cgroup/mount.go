@@ -41,17 +41,18 @@ func prepareMounts(o Options, mounts []mount) (string, error) {
 			continue
 		}
 		flags := uintptr(unix.MS_REMOUNT | unix.MS_BIND | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
-		if err := unix.Mount("", m.point, "", flags, ""); err != nil {
+		if err := o.mount("", m.dir, "", flags, ""); err != nil {
 			return strings.Join(did, "; "), fmt.Errorf("remount %s read-write: %w%s", m.point, err, capHint(err))
 		}
 		did = append(did, "remounted "+m.point+" read-write")
 	}
 	if !hasV2 {
 		const point = "/sys/fs/cgroup/unified"
-		if err := os.Mkdir(point, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		dir := underRoot(o.FSRoot, point)
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return strings.Join(did, "; "), fmt.Errorf("create %s: %w", point, err)
 		}
-		if err := unix.Mount("cgroup2", point, "cgroup2", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		if err := o.mount("cgroup2", dir, "cgroup2", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 			return strings.Join(did, "; "), fmt.Errorf("mount cgroup2 at %s: %w%s", point, err, capHint(err))
 		}
 		did = append(did, "mounted cgroup2 at "+point)

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
 // mount is one cgroup or cgroup2 line of /proc/self/mountinfo.
 type mount struct {
 	point    string   // where it is mounted
+	dir      string   // point as Setup opens it: under Options.FSRoot in tests
 	root     string   // which cgroup of the hierarchy appears at point
 	fstype   string   // "cgroup2" or "cgroup"
 	readOnly bool     // mounted ro (per-mount option)
@@ -18,7 +20,8 @@ type mount struct {
 }
 
 // readMounts returns the cgroup mounts of the calling process's namespace.
-func readMounts(file string) ([]mount, error) {
+// Their directories are looked up under fsRoot ("" for the real root).
+func readMounts(file, fsRoot string) ([]mount, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("read mounts: %w", err)
@@ -50,6 +53,7 @@ func readMounts(file string) ([]mount, error) {
 			fstype:  fstype,
 			options: strings.Split(fields[sep+3], ","),
 		}
+		m.dir = underRoot(fsRoot, m.point)
 		for _, o := range strings.Split(fields[5], ",") {
 			if o == "ro" {
 				m.readOnly = true
@@ -98,12 +102,21 @@ func (m mount) dirFor(cgPath string) (string, bool) {
 		return "", false
 	}
 	if m.root == "/" {
-		return path.Join(m.point, cgPath), true
+		return path.Join(m.dir, cgPath), true
 	}
 	if cgPath != m.root && !strings.HasPrefix(cgPath, m.root+"/") {
 		return "", false
 	}
-	return path.Join(m.point, strings.TrimPrefix(cgPath, m.root)), true
+	return path.Join(m.dir, strings.TrimPrefix(cgPath, m.root)), true
+}
+
+// underRoot returns the absolute path p as seen under fsRoot: p itself when
+// fsRoot is "" (production), fsRoot+p in a test's fixture tree.
+func underRoot(fsRoot, p string) string {
+	if fsRoot == "" {
+		return p
+	}
+	return filepath.Join(fsRoot, p)
 }
 
 // selfCgroups parses /proc/self/cgroup: the v2 path ("0::") and the v1 path of

@@ -69,8 +69,21 @@ type Options struct {
 	// CgroupFile and MountInfo default to /proc/self/cgroup and
 	// /proc/self/mountinfo (tests point them elsewhere).
 	CgroupFile, MountInfo string
+	// FSRoot, when not empty, stands for / wherever Setup opens a cgroup
+	// file system: the mount points MountInfo names, and the
+	// /sys/fs/cgroup/unified it may create. Production leaves it empty; the
+	// fixture tests point it at a plain directory tree copied from a real
+	// machine, where Setup then reads, creates and writes everything it
+	// would in /sys/fs/cgroup, without root.
+	FSRoot string
 	// Warnf receives problems that do not stop Setup (may be nil).
 	Warnf func(format string, args ...any)
+
+	// mount is mount(2) for prepareMounts; nil means unix.Mount. The fixture
+	// tests answer as the kernel would (EPERM without CAP_SYS_ADMIN, or
+	// rewrite their mountinfo), since a plain directory cannot be mounted
+	// by a non-root test.
+	mount func(source, target, fstype string, flags uintptr, data string) error
 }
 
 // Tree is the subtree hermes-init owns and creates service groups in.
@@ -116,7 +129,10 @@ func Setup(o Options) *Tree {
 		t.reason = "cgroups disabled by configuration"
 		return t
 	}
-	mounts, err := readMounts(o.MountInfo)
+	if o.mount == nil {
+		o.mount = unix.Mount
+	}
+	mounts, err := readMounts(o.MountInfo, o.FSRoot)
 	if err != nil {
 		t.reason = err.Error()
 		return t
@@ -129,7 +145,7 @@ func Setup(o Options) *Tree {
 		}
 		if did != "" {
 			prepared = " (" + did + ")"
-			if mounts, err = readMounts(o.MountInfo); err != nil {
+			if mounts, err = readMounts(o.MountInfo, o.FSRoot); err != nil {
 				t.reason = err.Error()
 				return t
 			}
@@ -200,14 +216,16 @@ func (t *Tree) setupV2(o Options, mounts []mount, cgPath string) (string, error)
 	if err := unix.Access(own, unix.W_OK); err != nil {
 		return "", fmt.Errorf("cgroup2 %s is not writable: %w", own, err)
 	}
-	t.mode = ModeV2
+	// The rung is taken only once its parent directory exists: a failure
+	// below leaves Setup to try v1 and report ModeNone, not v2 without a tree.
+	mode := ModeV2
 	if m.point != "/sys/fs/cgroup" {
-		t.mode = ModeHybrid
+		mode = ModeHybrid
 	}
 	var where string
 	switch {
 	case o.Root != "":
-		dir, err := t.ensureDir(m.point, o.Root)
+		dir, err := t.ensureDir(m.dir, o.Root)
 		if err != nil {
 			return "", err
 		}
@@ -226,6 +244,7 @@ func (t *Tree) setupV2(o Options, mounts []mount, cgPath string) (string, error)
 		t.v2, where = dir, "in its own cgroup "+cgPath
 		t.delegate(dir, o.Controllers)
 	}
+	t.mode = mode
 	ctl := "no controllers"
 	if len(t.enabled) > 0 {
 		ctl = "controllers " + strings.Join(t.enabled, ",")
@@ -252,12 +271,12 @@ func (t *Tree) evacuate(root string, want []string) {
 		if b, err := os.ReadFile(filepath.Join(root, "cgroup.procs")); err == nil {
 			for _, f := range strings.Fields(string(b)) {
 				// ESRCH (gone) and EINVAL (exiting) are fine: keep going.
-				_ = os.WriteFile(filepath.Join(initDir, "cgroup.procs"), []byte(f), 0)
+				_ = writeValue(filepath.Join(initDir, "cgroup.procs"), f)
 			}
 		}
 		var busy []string
 		for _, c := range pending {
-			err := os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+"+c), 0)
+			err := writeValue(filepath.Join(root, "cgroup.subtree_control"), "+"+c)
 			switch {
 			case err == nil:
 				t.enabled = append(t.enabled, c)
@@ -283,7 +302,7 @@ func (t *Tree) evacuate(root string, want []string) {
 // hermes-init created and that holds no process.
 func (t *Tree) delegate(dir string, want []string) {
 	for _, c := range t.offered(dir, want) {
-		if err := os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+"+c), 0); err != nil {
+		if err := writeValue(filepath.Join(dir, "cgroup.subtree_control"), "+"+c); err != nil {
 			t.warnf("cannot delegate the %s controller at %s: %v", c, dir, err)
 			continue
 		}
@@ -328,7 +347,7 @@ func (t *Tree) setupV1(o Options, mounts []mount, paths map[string]string, hiera
 			if !ok || unix.Access(own, unix.W_OK) != nil {
 				continue
 			}
-			point := m.point
+			point := m.dir
 			parent := func() (string, error) {
 				switch {
 				case o.Root != "":
@@ -449,41 +468,4 @@ func (t *Tree) Close() error {
 	t.created = nil
 	t.unlock()
 	return errors.Join(errs...)
-}
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-// listsPid reports whether a cgroup.procs file contains pid.
-func listsPid(file string, pid int) bool {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return false
-	}
-	want := strconv.Itoa(pid)
-	for _, f := range strings.Fields(string(b)) {
-		if f == want {
-			return true
-		}
-	}
-	return false
-}
-
-// rmdirRetry removes an empty cgroup directory. A cgroup whose last process has
-// just exited can stay busy for a moment while the kernel finishes with it.
-func rmdirRetry(dir string) error {
-	var err error
-	for i := 0; i < 20; i++ {
-		err = unix.Rmdir(dir)
-		if err == nil || errors.Is(err, unix.ENOENT) {
-			return nil
-		}
-		if !errors.Is(err, unix.EBUSY) {
-			break
-		}
-		time.Sleep(time.Duration(i+1) * time.Millisecond)
-	}
-	return fmt.Errorf("remove cgroup %s: %w", dir, err)
 }
