@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +16,12 @@ import (
 func TestWritePlannedStopMarker(t *testing.T) {
 	is := is.New(t)
 	home := t.TempDir()
-	pid := os.Getpid()
+	// Another process than the test's own: under qemu-user (the arm64 tests)
+	// qemu makes up /proc/self/stat, and its start time drifts between reads.
+	child := exec.Command("sleep", "60")
+	is.NoErr(child.Start())
+	defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
+	pid := child.Process.Pid
 	is.NoErr(WritePlannedStopMarker(home, pid, 1))
 	raw := read(t, filepath.Join(home, PlannedStopMarkerFile))
 	start, err := ProcStartTime(pid)
