@@ -408,17 +408,21 @@ func TestLogPrefixAndRotation(t *testing.T) {
 		}
 	}
 	dir := filepath.Join(h.dir, "logs", "gateways", "default")
-	deadline := time.Now().Add(5 * time.Second)
+	// The log writer may still be behind the stub, mid-rotation (current
+	// renamed, its successor not yet made): wait for both.
+	deadline := time.Now().Add(10 * time.Second)
 	var archives []string
+	var fi os.FileInfo
+	var err error
 	for time.Now().Before(deadline) {
 		archives, _ = filepath.Glob(filepath.Join(dir, "@*.s"))
-		if len(archives) == 2 {
+		fi, err = os.Stat(filepath.Join(dir, "current"))
+		if len(archives) == 2 && err == nil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	is.Equal(len(archives), 2) // rotated at max_bytes, keeping 2 archives
-	fi, err := os.Stat(filepath.Join(dir, "current"))
 	is.NoErr(err)
 	is.True(fi.Size() <= 4096)
 	p.signal(syscall.SIGTERM)
