@@ -34,6 +34,22 @@ func writeValue(file, value string) error {
 	return err
 }
 
+// writeExisting writes value to an interface file that must exist: opened
+// without O_CREATE, a file the kernel does not provide (cgroup.kill before
+// Linux 5.14) is ENOENT; with it, cgroupfs answers EACCES, which reads as a
+// real failure.
+func writeExisting(file, value string) error {
+	f, err := os.OpenFile(file, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(value)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil

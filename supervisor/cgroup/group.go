@@ -128,7 +128,7 @@ func (g *Group) applyLimits(lim Limits) {
 			if f == "" {
 				continue
 			}
-			if err := os.WriteFile(f, []byte(strconv.FormatInt(v, 10)), 0); err == nil {
+			if err := writeExisting(f, strconv.FormatInt(v, 10)); err == nil {
 				return
 			}
 		}
@@ -139,7 +139,7 @@ func (g *Group) applyLimits(lim Limits) {
 	if lim.MemoryMax > 0 {
 		// An OOM kill takes the whole service down at once, so its restart
 		// starts clean instead of beside half-killed helpers.
-		_ = os.WriteFile(g.file("memory.oom.group"), []byte("1"), 0)
+		_ = writeExisting(g.file("memory.oom.group"), "1")
 	}
 }
 
@@ -256,7 +256,7 @@ func (g *Group) Signal(sig syscall.Signal) (int, error) {
 // repeated scans (ModeNone). It does not wait; use WaitEmpty.
 func (g *Group) Kill() error {
 	if g.v2 != "" {
-		err := os.WriteFile(filepath.Join(g.v2, "cgroup.kill"), []byte("1"), 0)
+		err := writeExisting(filepath.Join(g.v2, "cgroup.kill"), "1")
 		if err == nil {
 			g.killed = true
 			return nil
@@ -277,7 +277,7 @@ func (g *Group) Kill() error {
 // freeze writes a v1 freezer state and waits (bounded) until it is reached.
 func freeze(dir, state string) error {
 	f := filepath.Join(dir, "freezer.state")
-	if err := os.WriteFile(f, []byte(state), 0); err != nil {
+	if err := writeExisting(f, state); err != nil {
 		return err
 	}
 	for i := 0; i < 200; i++ {
