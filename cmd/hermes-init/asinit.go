@@ -21,7 +21,7 @@ import (
 // runAsInit is hermes-init installed as s6-overlay v3's /init (argv[0]'s
 // last element "init"): every argument is the container's command, run as
 // the main program after stage 2; see package stage for the stages and
-// README.md, "hermes-init as /init", for what is and is not s6-overlay's.
+// docs/s6-overlay.md for what is and is not s6-overlay's.
 func runAsInit(command []string, stderr io.Writer) int {
 	environ := os.Environ()
 	cfgPath, explicit := config.Path("", environ)

@@ -30,7 +30,7 @@ import (
 // s6-svscanctl -an drops them, as under s6 (hermes profile delete); a
 // gateway-<profile> directory the Hermes CLI registers at runtime for an
 // existing profile becomes that profile's slot, run with the configured
-// gateway command (see README.md ("s6 compatibility") for why). It returns the specs, the
+// gateway command (see docs/s6.md, "One service per slot", for why). It returns the specs, the
 // SIGHUP rescan and the scan of s6-svscanctl -a.
 func s6Boot(cfg *config.Config, specs []spec.Service, rescan func() ([]spec.Service, error), log *supervisor.Logger) ([]spec.Service, func() ([]spec.Service, error), func() ([]spec.Service, error)) {
 	s6 := cfg.S6
