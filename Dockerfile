@@ -6,7 +6,7 @@
 #   docker compose up --build   (docker-compose up --build with Compose v1)
 #
 # How the real Hermes image adopts hermes-init instead of s6-overlay and tini:
-# README.md, "Adopting hermes-init in the Hermes image".
+# docs/hermes-image.md.
 FROM scratch
 
 # /etc: passwd and group (hermes = 10000:10000, read directly by hermes-init,

@@ -76,7 +76,7 @@ func startWhy(b *bench, pid1, plain []*row) []string {
 		s += fmt.Sprintf(" (as PID 1 `--cgroup none` takes %s ms, %s; not as PID 1 it is slower, because without a cgroup hermes-init finds leftovers by reading `/proc/*/stat` and `/proc/*/environ` of every process on the host)",
 			num(med(none, "ms")), cost)
 	}
-	s += ". **What would close it:** enable only the stop, child and fault signals before `main` and the forward-only ones (user, real-time) after COMMAND is started, keeping them blocked meanwhile so none is lost — to be weighed against README \"Signals from the first instruction\"; " +
+	s += ". **What would close it:** enable only the stop, child and fault signals before `main` and the forward-only ones (user, real-time) after COMMAND is started, keeping them blocked meanwhile so none is lost — to be weighed against what docs/signals.md (\"Signals from the first instruction\") promises; " +
 		"skip the user and group files when no user is configured"
 	if cgroupCost > 0.3 {
 		s += fmt.Sprintf("; a lighter cgroup setup (%s ms here)", num(cgroupCost))
@@ -104,11 +104,13 @@ func stopWhy(prompt, strays []*row, left map[string]string) []string {
 	}
 	if ref, best, ok := behind(strays, "ms"); ok {
 		s := fmt.Sprintf("**Why hermes-init is slower with strays:** %s ms against %s ms for %s. ", num(med(ref, "ms")), num(med(best, "ms")), best.name)
-		s += fmt.Sprintf("It gives what its command left behind SIGTERM and the grace, then SIGKILLs it itself (%s strays left when not PID 1); the fast peers never signal the strays: they exit as soon as their child is reaped and the strays die only because PID 1's exit makes the kernel SIGKILL the namespace (%s left when not PID 1, so outside a PID namespace they survive). "+
-			"s6-overlay's stage 3 spends the whole grace too. Nothing to close: the time is `--grace`, which the operator chooses; a stray that ignores SIGTERM costs exactly the grace.",
+		s += fmt.Sprintf("It gives what its command left behind SIGTERM and `--leftover-grace` (never beyond the stop's `--grace`), then SIGKILLs it itself (%s strays left when not PID 1); the fast peers never signal the strays: they exit as soon as their child is reaped and the strays die only because PID 1's exit makes the kernel SIGKILL the namespace (%s left when not PID 1, so outside a PID namespace they survive). "+
+			"s6-overlay's stage 3 spends the whole grace too. Nothing to close: the time is the grace the operator chooses; a stray that ignores SIGTERM costs exactly that grace.",
 			left[ref.name], left[best.name])
 		if svc := findRow(strays, "hermes-init (services mode)"); svc != nil && strings.HasPrefix(svc.noteCell("strays got SIGTERM"), "no") {
-			s += fmt.Sprintf(" In services mode hermes-init was done in %s ms because the strays got no SIGTERM: once the service's own process has exited, `Service.cleanup` SIGKILLs what is left in its cgroup at once, without the SIGTERM and grace that `-- CMD` mode gives leftovers; a tool that would flush on SIGTERM loses that chance at a container stop.", num(med(svc, "ms")))
+			// Since 9728aaa Service.drain gives a stopped service's leftovers
+			// SIGTERM and the rest of the grace; a "no" means an older build.
+			s += fmt.Sprintf(" In services mode the strays got no SIGTERM and hermes-init was done in %s ms: the build measured predates `Service.drain` (commit 9728aaa), which gives a stopped service's leftovers SIGTERM and the rest of the grace, as `-- CMD` mode does.", num(med(svc, "ms")))
 		}
 		out = append(out, s)
 	}

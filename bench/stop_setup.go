@@ -30,9 +30,9 @@ func (b *bench) stoppers() []stopper {
 	noneRow := single(none, "as hermes-init, with the command and its leftovers tracked by process group, environment tag and descendancy instead of a cgroup")
 	noneRow.aux = true
 	return []stopper{
-		single(hermes, "forwards SIGTERM (+SIGCONT) to the command's process group; when the command has exited, SIGTERM to everything left in its cgroup, SIGKILL at the stop deadline (`--grace "+gs+"`); exits with the command's status"),
+		single(hermes, "forwards SIGTERM (+SIGCONT) to the command's process group; when the command has exited, SIGTERM (+SIGCONT) to everything left in its cgroup and SIGKILL after `--leftover-grace` (2s by default), never later than the stop deadline (`--grace "+gs+"`); exits with the command's status"),
 		noneRow,
-		{name: "hermes-init (services mode)", aux: true, does: "SIGTERM (+SIGCONT) to every service's process group; a service still running after `grace = " + gs + "` has its cgroup SIGKILLed; once a service's process has exited, what is left in its cgroup is SIGKILLed at once, without SIGTERM (`Service.cleanup`); as PID 1 a last `kill(-1, SIGKILL)`; exits 0 (137 if it had to kill)",
+		{name: "hermes-init (services mode)", aux: true, does: "SIGTERM (+SIGCONT) to every service's process group; a service still running after `grace = " + gs + "` has its cgroup SIGKILLed; once a service's process has exited, what is left in its cgroup gets SIGTERM (+SIGCONT) and the rest of the grace, then SIGKILL (`Service.drain`); as PID 1 a last `kill(-1, SIGKILL)`; exits 0 (137 if it had to kill)",
 			argv: func(dir string, child []string, _ bool) ([]string, error) {
 				cfg, err := hermesConfig(dir, []svc{{name: "child", argv: child}}, g, restartCfg{})
 				return []string{b.hermes, "--config", cfg}, err

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Environment variables the reconciliation reads (hermes-contract.md §1;
+// Environment variables the reconciliation reads (hermes-agent's docker/stage2-hook.sh and hermes_cli/container_boot.py;
 // GATEWAY_MULTIPLEX_PROFILES is package gwconfig's).
 const (
 	// EnvBootstrapState: only the literal "running" seeds gateway_state.json

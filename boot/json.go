@@ -8,7 +8,7 @@ import (
 )
 
 // planJSON is the stable document `hermes-init plan --json` prints
-// (README.md, "hermes-init plan"). Lists are never null; absent strings are null.
+// (docs/plan.md, "JSON output"). Lists are never null; absent strings are null.
 type planJSON struct {
 	Home          string         `json:"home"`
 	SkippedReason *string        `json:"skipped_reason"`

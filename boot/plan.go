@@ -65,7 +65,7 @@ func (s Slot) Name() string {
 }
 
 // MakePlan decides the boot of the gateway slots under in.Home
-// (hermes-contract.md §3), reading the home and nothing else, with the
+// (the rules of docs/plan.md), reading the home and nothing else, with the
 // rights of the home's owner (package homefs). The root slot always exists,
 // so that a start without a profile has a target (PR #30136). Unusable files
 // and directories become warnings, never errors: one bad profile never keeps

@@ -2,8 +2,8 @@
 // (/etc/hermes-init/hermes-init.toml, or the one --config or
 // HERMES_INIT_CONFIG names) and the HERMES_INIT_* variables, into a typed and
 // validated Config with users and groups resolved. It owns the schema, the
-// rules that map keys to variables, and the messages for bad input; README.md
-// in this directory documents every key once.
+// rules that map keys to variables, and the messages for bad input;
+// docs/configuration.md at the repository's root documents every key once.
 //
 // Precedence: a flag (the caller's) over a variable over the file over the
 // built-in default. No file at all is valid when none was named.

@@ -74,19 +74,19 @@ func TestExampleShowsEveryKey(t *testing.T) {
 	}
 }
 
-// TestREADMEDocumentsEveryKey: the README's table has a row for each key,
-// with its variable.
-func TestREADMEDocumentsEveryKey(t *testing.T) {
+// TestDocsDocumentEveryKey: the key table of docs/configuration.md has a
+// row for each key, with its variable.
+func TestDocsDocumentEveryKey(t *testing.T) {
 	is := is.New(t)
-	data, err := os.ReadFile("README.md")
+	data, err := os.ReadFile("../docs/configuration.md")
 	is.NoErr(err)
 	readme := string(data)
 	for _, k := range topKeys {
 		row := "| `" + k.name + "` | `" + envName(k.name) + "` |"
-		is.True(strings.Contains(readme, row)) // README row for the key
+		is.True(strings.Contains(readme, row)) // docs/configuration.md row for the key
 	}
 	for _, k := range serviceKeys {
 		row := "| `service[]." + k.name + "` | `" + serviceEnvName("<name>", k.name) + "` |"
-		is.True(strings.Contains(readme, row)) // README row for the service key
+		is.True(strings.Contains(readme, row)) // docs/configuration.md row for the service key
 	}
 }

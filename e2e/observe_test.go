@@ -197,7 +197,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// ctlStatus is `hermes-init ctl status --json` (supervisor/control/README-ctl.md).
+// ctlStatus is `hermes-init ctl status --json` (docs/control.md).
 type ctlStatus struct {
 	CgroupMode string       `json:"cgroup_mode"`
 	Slots      []slotStatus `json:"slots"`

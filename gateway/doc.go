@@ -2,9 +2,12 @@
 // Hermes messaging gateway: the files under a profile home, how to read them
 // without ever failing a boot, how to rewrite them without losing what the
 // gateway wrote, and what the gateway's exit codes mean. It never starts
-// processes. Facts come from hermes-contract.md (§2 schema, §4 marker and
-// ledger, §5 exit codes, §6 file names); upstream issue numbers are cited
-// where a rule exists because of one.
+// processes. The facts are the gateway's own, from its code in
+// NousResearch/hermes-agent: gateway/status.py (gateway_state.json, the
+// markers, the file names), gateway/lifecycle_ledger.py (the ledger),
+// gateway/restart.py and the slot's finish script in
+// hermes_cli/service_manager.py (exit codes). Issue numbers (#42675) are
+// that repository's, cited where a rule exists because of one.
 //
 // # Homes
 //

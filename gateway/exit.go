@@ -1,6 +1,7 @@
 package gateway
 
-// The gateway's exit codes (hermes-contract.md §5).
+// The gateway's exit codes (hermes-agent's gateway/restart.py, and the slot's
+// finish script in hermes_cli/service_manager.py).
 const (
 	ExitStop        = 0  // intentional: planned stop, SIGINT, takeover, clean exit
 	ExitFailure     = 1  // failure or unexpected signal

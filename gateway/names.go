@@ -14,7 +14,7 @@ const (
 // HERMES_HOME itself. A profiles/default directory is never a profile.
 const DefaultProfile = "default"
 
-// File names inside a profile home (hermes-contract.md §6). Paths with a
+// File names inside a profile home (hermes-agent's gateway/status.py). Paths with a
 // slash are relative to the home.
 const (
 	StateFile             = "gateway_state.json"

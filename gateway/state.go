@@ -20,7 +20,8 @@ const (
 	KeyMigratedFrom = "migrated_from" // "legacy-container-cmd", legacy migration only
 )
 
-// Values of gateway_state and desired_state (hermes-contract.md §2).
+// Values of gateway_state and desired_state (hermes-agent's gateway/status.py
+// and hermes_cli/service_manager.py).
 const (
 	StateStarting      = "starting"
 	StateRunning       = "running"

@@ -211,7 +211,7 @@ func (sup *Supervisor) Signal(ctx context.Context, name string, sig syscall.Sign
 	return svc.send(ctx, command{ev: noEvent, sig: sig})
 }
 
-// Scan adds the services Settings.Scan lists that are not supervised yet
+// Scan adds the services Options.Scan lists that are not supervised yet
 // (starting those whose spec says so) and, with prune, drops the scandir
 // services it no longer lists (s6-svscanctl -a, -an).
 func (sup *Supervisor) Scan(ctx context.Context, prune bool) (control.Status, error) {

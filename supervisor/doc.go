@@ -1,12 +1,14 @@
 // Package supervisor is hermes-init's process side: the one reaper, the signal
 // loop, spawning services into their cgroups, and the stop sequence.
 //
-// The rules that make a Go PID 1 correct (architecture.md, "Process model"):
+// The rules that make a Go PID 1 correct (what they mean for users:
+// docs/signals.md at the repository's root):
 //
 //   - One reaper. Reaper.Reap is the only caller of wait4 in the program; it
 //     hands each exit status to whoever registered the pid and counts the rest
 //     as orphans. Nothing here calls exec.Cmd.Wait, Run or os.Process.Wait: they
-//     would race the reaper and lose statuses (go-pid1-cgroups.md EXP-1).
+//     would race the reaper and lose statuses, as other Go inits found
+//     (ramr/go-reaper#2, u-root/u-root#749, tailscale/tailscale#11897).
 //   - Register before the child can exit: Reaper.Start holds the reaper's lock
 //     across the fork and the map insert.
 //   - A service starts inside its cgroup: clone3(CLONE_INTO_CGROUP) through

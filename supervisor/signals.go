@@ -12,7 +12,7 @@ import (
 // Action is what hermes-init does with a signal it receives.
 type Action int
 
-// The actions; README.md has the table.
+// The actions; docs/signals.md has the table.
 const (
 	// ActReap: SIGCHLD collects exited children; never forwarded.
 	ActReap Action = iota

@@ -415,7 +415,7 @@ func (s s6Step) is(code int, want string) s6Step {
 }
 func pause(d time.Duration) s6Step { return s6Step{sleep: d} }
 
-// TestS6DiffHermesCLI: the calls of hermes-contract.md §7 "Control mapping",
+// TestS6DiffHermesCLI: the s6 calls of hermes-agent's hermes_cli/service_manager.py,
 // in the order the Hermes CLI makes them: profile create (registered down),
 // gateway start, status, restart, stop with its planned-stop marker, a
 // restart while wanted down, and profile delete.

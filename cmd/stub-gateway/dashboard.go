@@ -8,7 +8,7 @@ import (
 )
 
 // Dashboard variables, as the image's static dashboard service reads them
-// (hermes-contract.md §1).
+// (hermes-agent's docker/s6-rc.d/dashboard/run).
 const (
 	envDashboard     = "HERMES_DASHBOARD"
 	envDashboardHost = "HERMES_DASHBOARD_HOST"

@@ -1,8 +1,9 @@
 // Command stub-gateway stands in for the Hermes messaging gateway in
 // hermes-init's tests and in the image's demo, where it is installed as
-// "hermes". It behaves as hermes-contract.md §2, §4 and §5 describe the real
-// gateway, through the gateway package's names and writers, so that it and
-// hermes-init agree by construction. Linux only.
+// "hermes". It behaves as the real gateway does (NousResearch/hermes-agent:
+// gateway/status.py, gateway/run.py, gateway/run_shutdown.py,
+// gateway/restart.py), through the gateway package's names and writers, so
+// that it and hermes-init agree by construction. Linux only.
 //
 // # Command line
 //

@@ -58,7 +58,7 @@ func runGateway(inv invocation, argv []string, getenv func(string) string, stdou
 }
 
 // live runs one gateway life in the order the real gateway goes through it
-// (hermes-contract.md §2, §4): PID file, ledger, starting, running, serve.
+// (hermes-agent's gateway/run.py and gateway/status.py): PID file, ledger, starting, running, serve.
 func (s *stub) live(replace bool, sigs <-chan os.Signal) int {
 	if !s.claimPIDFile(replace) {
 		return gateway.ExitFailure

@@ -9,7 +9,7 @@ import (
 )
 
 // ledgerRunning is the lifecycle sentinel a life claims at startup
-// (hermes-contract.md §4, gateway/lifecycle_ledger.py record_startup).
+// (hermes-agent's gateway/lifecycle_ledger.py, record_startup).
 type ledgerRunning struct {
 	Phase            string  `json:"phase"`
 	PID              int     `json:"pid"`

@@ -50,7 +50,7 @@ func TestStartWritesPIDFileLedgerAndRunning(t *testing.T) {
 }
 
 // TestStopBySignal covers the three signals the real gateway handles, with
-// no marker in the home (hermes-contract.md §4, §5).
+// no marker in the home (hermes-agent's gateway/run.py and gateway/restart.py).
 func TestStopBySignal(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/hermes-init/hermes-init/gateway/nofollow"
 )
 
-// Marker rules (hermes-contract.md §4): honoured for 60 s, and only when it
+// Marker rules (hermes-agent's gateway/status.py): honoured for 60 s, and only when it
 // names this process (#34597).
 const (
 	markerTTL      = 60 * time.Second

@@ -14,7 +14,7 @@ import (
 )
 
 // TestPlannedStopMarker: SIGTERM stops cleanly only for a marker that names
-// this very process and is fresh (hermes-contract.md §4, #34597, #42675).
+// this very process and is fresh (hermes-agent's gateway/status.py, #34597, #42675).
 func TestPlannedStopMarker(t *testing.T) {
 	t.Parallel()
 	other := os.Getpid() // a live pid that is not the stub

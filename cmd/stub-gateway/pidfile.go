@@ -21,7 +21,7 @@ const (
 	maxPIDFileBytes = 64 << 10
 )
 
-// pidRecord is gateway.pid (hermes-contract.md §6).
+// pidRecord is gateway.pid (hermes-agent's gateway/status.py).
 type pidRecord struct {
 	PID        int      `json:"pid"`
 	Kind       string   `json:"kind"`
@@ -126,7 +126,7 @@ func (s *stub) releasePIDFile() {
 
 // takeOver ends a live holder for --replace: a takeover marker naming it, so
 // that it exits 0 as a planned takeover, then SIGTERM, then SIGKILL after
-// re-checking its identity (hermes-contract.md §5).
+// re-checking its identity (hermes-agent's gateway/run.py, PR #47555).
 func (s *stub) takeOver(h holder) {
 	s.writeTakeoverMarker(h)
 	gone := func() bool { return !alive(h.pid, h.start) }

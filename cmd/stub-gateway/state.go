@@ -10,7 +10,7 @@ import (
 )
 
 // Keys of gateway_state.json that only the gateway writes
-// (hermes-contract.md §2); the gateway package names the ones hermes-init reads.
+// (hermes-agent's gateway/status.py); the gateway package names the ones hermes-init reads.
 const (
 	keyKind             = "kind"
 	keyPID              = "pid"
@@ -54,7 +54,7 @@ func (s *stub) persist(state string, extra map[string]any) {
 }
 
 // writeRestartPending writes .restart_pending.json, the marker that makes
-// the next life announce "Gateway online" (hermes-contract.md §5).
+// the next life announce "Gateway online" (hermes-agent's gateway/restart.py).
 func (s *stub) writeRestartPending() {
 	data := jsonLine(struct {
 		RequestedAt string `json:"requested_at"`

@@ -13,7 +13,7 @@ import (
 type stopReason struct {
 	kind    string // printed as stop=KIND: planned, takeover, unexpected, restart, startup
 	state   string // terminal gateway_state
-	code    int    // exit status (hermes-contract.md §5)
+	code    int    // exit status (package gateway's Exit constants)
 	reason  string // exit_reason
 	restart bool   // write .restart_pending.json (SIGUSR1)
 }
@@ -63,7 +63,7 @@ func (s *stub) await(sigs <-chan os.Signal, timeout <-chan time.Time) (stopReaso
 }
 
 // classify decides what a signal means, in the real handler's order
-// (hermes-contract.md §4): a takeover marker naming us, SIGINT, a
+// (hermes-agent's gateway/run.py, start_gateway): a takeover marker naming us, SIGINT, a
 // planned-stop marker naming us, otherwise an unexpected signal.
 func (s *stub) classify(sig syscall.Signal) (stopReason, bool) {
 	name := signalName(sig)
@@ -114,7 +114,7 @@ func (s *stub) drain(sigs <-chan os.Signal) {
 	}
 }
 
-// finish is every clean exit path's tail (hermes-contract.md §4 step 7):
+// finish is every clean exit path's tail (hermes-agent's gateway/run_shutdown.py, _stop_impl):
 // release gateway.pid, the restart marker, the terminal state, the ledger.
 func (s *stub) finish(r stopReason) int {
 	s.releasePIDFile()

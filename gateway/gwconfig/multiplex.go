@@ -9,7 +9,7 @@ import (
 	"github.com/hermes-init/hermes-init/gateway/homefs"
 )
 
-// Names of the files and the variable (hermes-contract.md, corrections).
+// Names of the files and the variable (hermes-agent's gateway/config.py, load_gateway_config).
 const (
 	ConfigYAML   = "config.yaml"
 	GatewayJSON  = "gateway.json"

@@ -12,7 +12,7 @@
 //     openat and O_NOFOLLOW);
 //   - a symlink that is visible when we look is refused outright (ErrSymlink),
 //     the way the image's stage2 hook refuses to act "through symlinked path"
-//     (hermes-contract.md §8, refuse_symlinked_path).
+//     (hermes-agent's docker/stage2-hook.sh, refuse_symlinked_path).
 //
 // Reads open with O_NONBLOCK and check the file type after opening, and
 // directories open with O_DIRECTORY, so a FIFO or device planted under a

@@ -5,9 +5,9 @@
 // A Go program has two further hazards: the runtime installs its own handlers
 // a fraction of a millisecond after exec, and until os/signal.Notify is called
 // for SIGTERM, SIGINT or SIGHUP the runtime "dies from the signal", which for a
-// PID 1 ends in exit(2) (runtime.dieFromSignal). On a 2-core VM we measured the
-// first package init at 1.35 ms (p50) after exec, so a `docker stop` a
-// millisecond after `docker start` would kill a naive Go init with status 2.
+// PID 1 ends in exit(2) (runtime.dieFromSignal). What that costs a container
+// and what hermes-init promises instead: docs/signals.md at the repository's
+// root ("Signals from the first instruction").
 //
 // The package closes both windows with a small assembly entry point, linked as
 // the ELF entry with -ldflags=-E=<EntrySymbol> (see scripts/build):

@@ -60,7 +60,7 @@ func PrepareScanDir(scandir, socket string, o Owner) error {
 }
 
 // Slot is a gateway slot's service directory as the Hermes reconciler lays
-// it out (hermes-contract.md §3 rule 9, §7).
+// it out (hermes-agent's hermes_cli/service_manager.py, register_profile_gateway).
 type Slot struct {
 	Profile string // "default" for the root profile
 	Down    bool   // registered down: a down file

@@ -125,7 +125,7 @@ func (s service) command(ctx context.Context, o IO, c byte) error {
 		return s.onceAtMost(ctx)
 	case 'x':
 		// hermes-init's supervision of a service never exits: nothing to do
-		// (README.md ("s6 compatibility")).
+		// (docs/s6.md).
 		return nil
 	}
 	return nil

@@ -1,7 +1,7 @@
 // Package svclog carries each service's stdout and stderr to hermes-init's
 // stdout (so `docker logs` shows it) and to a size-rotated log directory,
 // replacing the `s6-log 1 n10 s1000000 T <dir>` of the s6 slot's log/run
-// (hermes-contract.md §7).
+// (hermes-agent's hermes_cli/service_manager.py renders that script).
 //
 // It owns three kinds of goroutine, each ended by a Close:
 //
