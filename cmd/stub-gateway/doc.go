@@ -47,12 +47,9 @@
 //
 //	STUB_EXIT_AT_START=CODE     after writing "starting", persist startup_failed
 //	                            (stopped for 0) and exit CODE (e.g. 78)
-//	STUB_CRASH_AFTER=DURATION   crash this long after writing "running": no
-//	                            terminal write, ledger left "running",
-//	                            gateway.pid and tools left behind
-//	STUB_CRASH_CODE=CODE        the crash exits CODE (default 1)
-//	STUB_CRASH_SIGNAL=SIG       the crash is a death by SIG (SEGV, KILL, ...)
-//	                            instead; conflicts with STUB_CRASH_CODE
+//	STUB_CRASH_AFTER=DURATION   crash this long after writing "running": exit
+//	                            1 with no terminal write, ledger left
+//	                            "running", gateway.pid and tools left behind
 //	STUB_TOOLS=KIND,...         tools to start once running: plain, setsid,
 //	                            doublefork, ignoreterm, or a combination joined
 //	                            by "-" or "+" (setsid-ignoreterm)
@@ -109,8 +106,7 @@
 //	stub-gateway: profile=P pid=N tools stopped=T killed=K
 //	stub-gateway: profile=P pid=N tools left=T
 //	stub-gateway: profile=P pid=N exit code=C reason="..."
-//	stub-gateway: profile=P pid=N crash code=C
-//	stub-gateway: profile=P pid=N crash signal=SIGSEGV
+//	stub-gateway: profile=P pid=N crash code=1
 //	stub-gateway: dashboard pid=N disabled
 //	stub-gateway: dashboard pid=N host=H port=P waiting
 //	stub-gateway: dashboard pid=N signal=SIGTERM exit code=0

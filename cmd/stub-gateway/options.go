@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"syscall"
 	"time"
 )
 
@@ -10,8 +9,6 @@ import (
 const (
 	envExitAtStart     = "STUB_EXIT_AT_START"
 	envCrashAfter      = "STUB_CRASH_AFTER"
-	envCrashCode       = "STUB_CRASH_CODE"
-	envCrashSignal     = "STUB_CRASH_SIGNAL"
 	envTools           = "STUB_TOOLS"
 	envToolCount       = "STUB_TOOL_COUNT"
 	envToolOutput      = "STUB_TOOL_OUTPUT"
@@ -37,10 +34,8 @@ const (
 type options struct {
 	exitAtStart     bool
 	exitCode        int           // with exitAtStart
-	crash           bool          // any STUB_CRASH_* is set
+	crash           bool          // STUB_CRASH_AFTER is set
 	crashAfter      time.Duration // from the running write
-	crashCode       int
-	crashSignal     syscall.Signal // 0: exit with crashCode instead
 	tools           []toolKind
 	toolCount       int
 	toolOutput      bool // tools inherit stdout and stderr instead of /dev/null
@@ -143,7 +138,8 @@ func readOptions(getenv func(string) string) (options, error) {
 	var o options
 	_, o.exitAtStart = e.get(envExitAtStart)
 	o.exitCode = e.code(envExitAtStart, 0)
-	readCrash(e, &o)
+	_, o.crash = e.get(envCrashAfter)
+	o.crashAfter = e.duration(envCrashAfter, 0)
 	o.tools, _ = parse(e, envTools, parseKinds)
 	o.toolCount = int(e.count(envToolCount, 1, maxToolCount))
 	o.toolOutput = readToolOutput(e)
@@ -156,20 +152,6 @@ func readOptions(getenv func(string) string) (options, error) {
 	o.allocate, _ = parse(e, envAllocate, parseSize)
 	o.allocateForever = e.boolean(envAllocateForever)
 	return o, e.err
-}
-
-// readCrash reads the three crash variables: any of them arms the crash.
-func readCrash(e *env, o *options) {
-	_, after := e.get(envCrashAfter)
-	code, hasCode := e.get(envCrashCode)
-	_, hasSignal := e.get(envCrashSignal)
-	o.crash = after || hasCode || hasSignal
-	o.crashAfter = e.duration(envCrashAfter, 0)
-	o.crashCode = e.code(envCrashCode, 1)
-	o.crashSignal, _ = parse(e, envCrashSignal, parseSignal)
-	if hasCode && hasSignal {
-		e.fail(envCrashCode, code, fmt.Errorf("conflicts with %s: a process either exits or dies by a signal", envCrashSignal))
-	}
 }
 
 // readToolOutput reads STUB_TOOL_OUTPUT: "null" (default) or "inherit".

@@ -127,15 +127,9 @@ func (s *stub) finish(r stopReason) int {
 	return r.code
 }
 
-// crash ends the life like a crash: no terminal state, the ledger left
-// "running", gateway.pid and the tools left behind.
+// crash ends the life like a crash: exit 1 with no terminal state, the
+// ledger left "running", gateway.pid and the tools left behind.
 func (s *stub) crash() int {
-	if sig := s.opts.crashSignal; sig != 0 {
-		s.say("crash signal=%s", signalName(sig))
-		dieBySignal(sig)
-		s.warn("still alive after %s; exiting %d instead", signalName(sig), 128+int(sig))
-		return 128 + int(sig)
-	}
-	s.say("crash code=%d", s.opts.crashCode)
-	return s.opts.crashCode
+	s.say("crash code=%d", gateway.ExitFailure)
+	return gateway.ExitFailure
 }

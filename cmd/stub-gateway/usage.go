@@ -18,9 +18,7 @@ SIGINT: stopped, exit 0. SIGUSR1: .restart_pending.json, stopped, exit 75.
 
 Options (environment):
   STUB_EXIT_AT_START=CODE     persist startup_failed after "starting", exit CODE (e.g. 78)
-  STUB_CRASH_AFTER=DURATION   crash this long after "running" (no terminal write)
-  STUB_CRASH_CODE=CODE        the crash's exit status (default 1)
-  STUB_CRASH_SIGNAL=SIG       die by SIG instead (SEGV, KILL, ...)
+  STUB_CRASH_AFTER=DURATION   crash this long after "running": exit 1, no terminal write
   STUB_TOOLS=KIND,...         plain, setsid, doublefork, ignoreterm, or combined: setsid-ignoreterm
   STUB_TOOL_COUNT=N           tools of each kind (default 1)
   STUB_TOOL_OUTPUT=null|inherit  the tools' stdout and stderr (default null)
