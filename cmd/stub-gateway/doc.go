@@ -54,7 +54,6 @@
 //	                            doublefork, ignoreterm, or a combination joined
 //	                            by "-" or "+" (setsid-ignoreterm)
 //	STUB_TOOL_COUNT=N           tools of each kind (default 1, at most 10000)
-//	STUB_TOOL_OUTPUT=null|inherit  the tools' stdout and stderr (default null)
 //	STUB_LEAVE_TOOLS=1          do not kill the tools on a stop
 //	STUB_FLOOD=N|forever        print N lines as fast as possible once running
 //	STUB_FLOOD_LINE_BYTES=N     length of a flood line before its newline
@@ -74,8 +73,8 @@
 // image has no /bin/sleep) and each sleeps 1000 s. plain is a direct child in
 // the stub's process group; setsid has a session of its own; doublefork is an
 // orphaned grandchild (its parent exits at once); ignoreterm ignores SIGTERM
-// (SIG_IGN, visible in /proc/PID/status SigIgn). A tool's pid is printed only
-// once it is ready.
+// (SIG_IGN, visible in /proc/PID/status SigIgn). A tool's stdout and stderr
+// are /dev/null. A tool's pid is printed only once it is ready.
 //
 // # Orphan storm
 //

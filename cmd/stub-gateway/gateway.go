@@ -25,7 +25,6 @@ type stub struct {
 	opts      options
 	out       *lines
 	errOut    *lines
-	stdio     [2]*os.File // stdout and stderr, for tools that inherit them (nil: not files)
 	tools     []*tool
 	stopping  atomic.Bool // set when a stop begins: the flood and the allocation end
 	padding   string      // flood filler
@@ -53,7 +52,6 @@ func runGateway(inv invocation, argv []string, getenv func(string) string, stdou
 	}
 	defer s.root.Close()
 	s.out, s.errOut = &lines{w: stdout}, errOut
-	s.stdio = [2]*os.File{asFile(stdout), asFile(stderr)}
 	return s.live(inv.replace, sigs)
 }
 
@@ -136,10 +134,4 @@ func canonical(path string) string {
 		return p
 	}
 	return path
-}
-
-// asFile returns w as an *os.File, or nil when it is not one.
-func asFile(w io.Writer) *os.File {
-	f, _ := w.(*os.File)
-	return f
 }

@@ -11,7 +11,6 @@ const (
 	envCrashAfter      = "STUB_CRASH_AFTER"
 	envTools           = "STUB_TOOLS"
 	envToolCount       = "STUB_TOOL_COUNT"
-	envToolOutput      = "STUB_TOOL_OUTPUT"
 	envLeaveTools      = "STUB_LEAVE_TOOLS"
 	envFlood           = "STUB_FLOOD"
 	envFloodLineBytes  = "STUB_FLOOD_LINE_BYTES"
@@ -38,7 +37,6 @@ type options struct {
 	crashAfter      time.Duration // from the running write
 	tools           []toolKind
 	toolCount       int
-	toolOutput      bool // tools inherit stdout and stderr instead of /dev/null
 	leaveTools      bool
 	flood           int64 // lines; -1 forever
 	floodLineBytes  int
@@ -142,7 +140,6 @@ func readOptions(getenv func(string) string) (options, error) {
 	o.crashAfter = e.duration(envCrashAfter, 0)
 	o.tools, _ = parse(e, envTools, parseKinds)
 	o.toolCount = int(e.count(envToolCount, 1, maxToolCount))
-	o.toolOutput = readToolOutput(e)
 	o.leaveTools = e.boolean(envLeaveTools)
 	o.flood, _ = parse(e, envFlood, parseFlood)
 	o.floodLineBytes = int(e.count(envFloodLineBytes, defaultFloodLineBytes, maxFloodLineBytes))
@@ -152,16 +149,4 @@ func readOptions(getenv func(string) string) (options, error) {
 	o.allocate, _ = parse(e, envAllocate, parseSize)
 	o.allocateForever = e.boolean(envAllocateForever)
 	return o, e.err
-}
-
-// readToolOutput reads STUB_TOOL_OUTPUT: "null" (default) or "inherit".
-func readToolOutput(e *env) bool {
-	v, ok := e.get(envToolOutput)
-	if !ok || v == "null" {
-		return false
-	}
-	if v != "inherit" {
-		e.fail(envToolOutput, v, fmt.Errorf("want \"null\" or \"inherit\""))
-	}
-	return true
 }

@@ -21,7 +21,6 @@ Options (environment):
   STUB_CRASH_AFTER=DURATION   crash this long after "running": exit 1, no terminal write
   STUB_TOOLS=KIND,...         plain, setsid, doublefork, ignoreterm, or combined: setsid-ignoreterm
   STUB_TOOL_COUNT=N           tools of each kind (default 1)
-  STUB_TOOL_OUTPUT=null|inherit  the tools' stdout and stderr (default null)
   STUB_LEAVE_TOOLS=1          leave the tools running on a stop
   STUB_FLOOD=N|forever        print N lines as fast as possible once running
   STUB_FLOOD_LINE_BYTES=N     flood line length (default 100)
