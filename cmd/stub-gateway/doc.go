@@ -55,9 +55,8 @@
 //	                            by "-" or "+" (setsid-ignoreterm)
 //	STUB_TOOL_COUNT=N           tools of each kind (default 1, at most 10000)
 //	STUB_LEAVE_TOOLS=1          do not kill the tools on a stop
-//	STUB_FLOOD=N|forever        print N lines as fast as possible once running
-//	STUB_FLOOD_LINE_BYTES=N     length of a flood line before its newline
-//	                            (default 100, at least the line's header)
+//	STUB_FLOOD=N|forever        print N lines as fast as possible once running,
+//	                            each 100 bytes before its newline
 //	STUB_IGNORE_TERM=1          ignore SIGTERM (only SIGKILL ends the stub)
 //	STUB_STARTUP_DELAY=DURATION between "starting" and "running" (default 50ms)
 //	STUB_STOP_DELAY=DURATION    time spent "draining" in a stop (default 0)

@@ -27,7 +27,6 @@ type stub struct {
 	errOut    *lines
 	tools     []*tool
 	stopping  atomic.Bool // set when a stop begins: the flood and the allocation end
-	padding   string      // flood filler
 }
 
 // runGateway is "gateway run": it reads the options, then lives one gateway

@@ -12,6 +12,13 @@ const (
 	allocStepMB = 64 << 20 // STUB_ALLOCATE_FOREVER without STUB_ALLOCATE: this much per report
 )
 
+// floodLineBytes is the length of a flood line before its newline, unless
+// its header alone is longer.
+const floodLineBytes = 100
+
+// floodPadding is the filler that pads a flood line to floodLineBytes.
+var floodPadding = strings.Repeat("x", floodLineBytes)
+
 // ballast holds the allocated memory for the life of the process. Only the
 // allocating goroutine touches it.
 var ballast [][]byte
@@ -20,7 +27,6 @@ var ballast [][]byte
 // allocation, each in its own goroutine so that signals are still handled.
 func (s *stub) startLoad() {
 	if s.opts.flood != 0 {
-		s.padding = strings.Repeat("x", s.opts.floodLineBytes)
 		go s.flood()
 	}
 	if s.opts.allocate > 0 || s.opts.allocateForever {
@@ -29,8 +35,8 @@ func (s *stub) startLoad() {
 }
 
 // flood prints STUB_FLOOD lines (or lines until a stop) as fast as the
-// reader takes them, each at least STUB_FLOOD_LINE_BYTES long before its
-// newline: "stub-gateway: profile=P pid=N flood line=I xxxx...".
+// reader takes them, each at least floodLineBytes long before its newline:
+// "stub-gateway: profile=P pid=N flood line=I xxxx...".
 func (s *stub) flood() {
 	var i int64
 	for ; s.opts.flood < 0 || i < s.opts.flood; i++ {
@@ -38,7 +44,7 @@ func (s *stub) flood() {
 			break
 		}
 		head := len("stub-gateway: profile= pid= flood line= ") + len(s.profile) + digits(int64(s.pid)) + digits(i+1)
-		pad := s.padding[:max(0, len(s.padding)-head)]
+		pad := floodPadding[:max(0, floodLineBytes-head)]
 		s.say("flood line=%d %s", i+1, pad)
 	}
 	s.say("flood done lines=%d", i)

@@ -13,7 +13,6 @@ const (
 	envToolCount       = "STUB_TOOL_COUNT"
 	envLeaveTools      = "STUB_LEAVE_TOOLS"
 	envFlood           = "STUB_FLOOD"
-	envFloodLineBytes  = "STUB_FLOOD_LINE_BYTES"
 	envIgnoreTerm      = "STUB_IGNORE_TERM"
 	envStartupDelay    = "STUB_STARTUP_DELAY"
 	envStopDelay       = "STUB_STOP_DELAY"
@@ -23,10 +22,8 @@ const (
 
 // Defaults and bounds of the options.
 const (
-	defaultStartupDelay   = 50 * time.Millisecond
-	defaultFloodLineBytes = 100
-	maxFloodLineBytes     = 16 << 20
-	maxToolCount          = 10000
+	defaultStartupDelay = 50 * time.Millisecond
+	maxToolCount        = 10000
 )
 
 // options is the stub's behaviour, read from the environment.
@@ -39,7 +36,6 @@ type options struct {
 	toolCount       int
 	leaveTools      bool
 	flood           int64 // lines; -1 forever
-	floodLineBytes  int
 	ignoreTerm      bool
 	startupDelay    time.Duration
 	stopDelay       time.Duration
@@ -142,7 +138,6 @@ func readOptions(getenv func(string) string) (options, error) {
 	o.toolCount = int(e.count(envToolCount, 1, maxToolCount))
 	o.leaveTools = e.boolean(envLeaveTools)
 	o.flood, _ = parse(e, envFlood, parseFlood)
-	o.floodLineBytes = int(e.count(envFloodLineBytes, defaultFloodLineBytes, maxFloodLineBytes))
 	o.ignoreTerm = e.boolean(envIgnoreTerm)
 	o.startupDelay = e.duration(envStartupDelay, defaultStartupDelay)
 	o.stopDelay = e.duration(envStopDelay, 0)

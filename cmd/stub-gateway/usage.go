@@ -23,7 +23,6 @@ Options (environment):
   STUB_TOOL_COUNT=N           tools of each kind (default 1)
   STUB_LEAVE_TOOLS=1          leave the tools running on a stop
   STUB_FLOOD=N|forever        print N lines as fast as possible once running
-  STUB_FLOOD_LINE_BYTES=N     flood line length (default 100)
   STUB_IGNORE_TERM=1          ignore SIGTERM
   STUB_STARTUP_DELAY=DURATION between "starting" and "running" (default 50ms)
   STUB_STOP_DELAY=DURATION    time spent "draining" in a stop (default 0)
