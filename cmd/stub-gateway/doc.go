@@ -62,8 +62,6 @@
 //	STUB_STOP_DELAY=DURATION    time spent "draining" in a stop (default 0)
 //	STUB_ALLOCATE=SIZE          allocate and touch SIZE bytes once running
 //	                            (4096, 512K, 200M, 1G; binary units)
-//	STUB_ALLOCATE_FOREVER=1     keep allocating (STUB_ALLOCATE, default 64M, at
-//	                            a time) until a stop or the OOM killer
 //
 // DURATION is a Go duration (500ms, 2s) or plain seconds. Booleans are
 // 1/0, true/false, yes/no, on/off.

@@ -3,14 +3,10 @@ package main
 import (
 	"os"
 	"strings"
-	"sync/atomic"
 )
 
-// Allocation sizes.
-const (
-	allocChunk  = 1 << 20  // bytes per allocation, so that growth is gradual
-	allocStepMB = 64 << 20 // STUB_ALLOCATE_FOREVER without STUB_ALLOCATE: this much per report
-)
+// allocChunk is the size of one allocation, so that growth is gradual.
+const allocChunk = 1 << 20
 
 // floodLineBytes is the length of a flood line before its newline, unless
 // its header alone is longer.
@@ -29,7 +25,7 @@ func (s *stub) startLoad() {
 	if s.opts.flood != 0 {
 		go s.flood()
 	}
-	if s.opts.allocate > 0 || s.opts.allocateForever {
+	if s.opts.allocate > 0 {
 		go s.allocate()
 	}
 }
@@ -59,36 +55,22 @@ func digits(n int64) int {
 	return d
 }
 
-// allocate allocates STUB_ALLOCATE bytes and writes to every page so that
-// they count in RSS and in the cgroup's memory.current, then reports. With
-// STUB_ALLOCATE_FOREVER it goes on until a stop or the OOM killer.
+// allocate allocates STUB_ALLOCATE bytes in chunks and writes to every page
+// so that they count in RSS and in the cgroup's memory.current, then
+// reports. A stop meanwhile ends it early.
 func (s *stub) allocate() {
-	step := s.opts.allocate
-	if step <= 0 {
-		step = allocStepMB
+	if s.stopping.Load() {
+		return
 	}
-	var total int64
-	for !s.stopping.Load() {
-		total += touchAlloc(step, &s.stopping)
-		s.say("allocated bytes=%d", total)
-		if !s.opts.allocateForever {
-			return
-		}
-	}
-}
-
-// touchAlloc allocates n bytes in chunks, touching every page, unless stop
-// is set meanwhile; it returns how much it allocated.
-func touchAlloc(n int64, stop *atomic.Bool) int64 {
 	page := os.Getpagesize()
 	var done int64
-	for done < n && !stop.Load() {
-		b := make([]byte, min(allocChunk, n-done))
+	for done < s.opts.allocate && !s.stopping.Load() {
+		b := make([]byte, min(allocChunk, s.opts.allocate-done))
 		for i := 0; i < len(b); i += page {
 			b[i] = 1
 		}
 		ballast = append(ballast, b)
 		done += int64(len(b))
 	}
-	return done
+	s.say("allocated bytes=%d", done)
 }

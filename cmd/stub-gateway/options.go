@@ -7,17 +7,16 @@ import (
 
 // The environment variables that shape the stub's behaviour (see doc.go).
 const (
-	envExitAtStart     = "STUB_EXIT_AT_START"
-	envCrashAfter      = "STUB_CRASH_AFTER"
-	envTools           = "STUB_TOOLS"
-	envToolCount       = "STUB_TOOL_COUNT"
-	envLeaveTools      = "STUB_LEAVE_TOOLS"
-	envFlood           = "STUB_FLOOD"
-	envIgnoreTerm      = "STUB_IGNORE_TERM"
-	envStartupDelay    = "STUB_STARTUP_DELAY"
-	envStopDelay       = "STUB_STOP_DELAY"
-	envAllocate        = "STUB_ALLOCATE"
-	envAllocateForever = "STUB_ALLOCATE_FOREVER"
+	envExitAtStart  = "STUB_EXIT_AT_START"
+	envCrashAfter   = "STUB_CRASH_AFTER"
+	envTools        = "STUB_TOOLS"
+	envToolCount    = "STUB_TOOL_COUNT"
+	envLeaveTools   = "STUB_LEAVE_TOOLS"
+	envFlood        = "STUB_FLOOD"
+	envIgnoreTerm   = "STUB_IGNORE_TERM"
+	envStartupDelay = "STUB_STARTUP_DELAY"
+	envStopDelay    = "STUB_STOP_DELAY"
+	envAllocate     = "STUB_ALLOCATE"
 )
 
 // Defaults and bounds of the options.
@@ -28,19 +27,18 @@ const (
 
 // options is the stub's behaviour, read from the environment.
 type options struct {
-	exitAtStart     bool
-	exitCode        int           // with exitAtStart
-	crash           bool          // STUB_CRASH_AFTER is set
-	crashAfter      time.Duration // from the running write
-	tools           []toolKind
-	toolCount       int
-	leaveTools      bool
-	flood           int64 // lines; -1 forever
-	ignoreTerm      bool
-	startupDelay    time.Duration
-	stopDelay       time.Duration
-	allocate        int64
-	allocateForever bool
+	exitAtStart  bool
+	exitCode     int           // with exitAtStart
+	crash        bool          // STUB_CRASH_AFTER is set
+	crashAfter   time.Duration // from the running write
+	tools        []toolKind
+	toolCount    int
+	leaveTools   bool
+	flood        int64 // lines; -1 forever
+	ignoreTerm   bool
+	startupDelay time.Duration
+	stopDelay    time.Duration
+	allocate     int64
 }
 
 // env reads typed variables and keeps the first error, which names the
@@ -142,6 +140,5 @@ func readOptions(getenv func(string) string) (options, error) {
 	o.startupDelay = e.duration(envStartupDelay, defaultStartupDelay)
 	o.stopDelay = e.duration(envStopDelay, 0)
 	o.allocate, _ = parse(e, envAllocate, parseSize)
-	o.allocateForever = e.boolean(envAllocateForever)
 	return o, e.err
 }

@@ -14,7 +14,7 @@ import (
 var allOptions = []string{
 	envExitAtStart, envCrashAfter, envTools, envToolCount,
 	envLeaveTools, envFlood, envIgnoreTerm,
-	envStartupDelay, envStopDelay, envAllocate, envAllocateForever,
+	envStartupDelay, envStopDelay, envAllocate,
 }
 
 func TestHelpAndDocNameEveryOption(t *testing.T) {
@@ -37,7 +37,6 @@ func TestBadOptionValues(t *testing.T) {
 		"STUB_TOOLS=setsid-setsid", "STUB_TOOLS=plain-setsid", "STUB_TOOL_COUNT=10001",
 		"STUB_LEAVE_TOOLS=maybe", "STUB_FLOOD=lots", "STUB_IGNORE_TERM=2", "STUB_STARTUP_DELAY=1y",
 		"STUB_STOP_DELAY=NaN", "STUB_ALLOCATE=12Q", "STUB_ALLOCATE=-5M",
-		"STUB_ALLOCATE_FOREVER=always",
 	} {
 		t.Run(kv, func(t *testing.T) {
 			t.Parallel()

@@ -27,7 +27,6 @@ Options (environment):
   STUB_STARTUP_DELAY=DURATION between "starting" and "running" (default 50ms)
   STUB_STOP_DELAY=DURATION    time spent "draining" in a stop (default 0)
   STUB_ALLOCATE=SIZE          allocate and touch SIZE (512K, 200M, 1G) once running
-  STUB_ALLOCATE_FOREVER=1     keep allocating until stopped or OOM-killed
 Dashboard: exits 0 at once unless HERMES_DASHBOARD is truthy; then waits for SIGTERM.
 A bad option value exits 2 naming the variable.
 `
