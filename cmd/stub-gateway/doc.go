@@ -22,9 +22,8 @@
 // unreadable) is replaced; a live holder makes the start fail with exit 1,
 // unless --replace: then a takeover marker names it, it gets SIGTERM and, 5 s
 // later, SIGKILL. Then the lifecycle ledger is claimed (phase "running"),
-// gateway_state.json is merge-written "starting" and, after
-// STUB_STARTUP_DELAY, "running"; then the tools, the flood and the allocation
-// start.
+// gateway_state.json is merge-written "starting" and, 50 ms later, "running";
+// then the tools, the flood and the allocation start.
 //
 // Signals (the first one that asks for a stop wins; later ones are logged
 // and dropped):
@@ -58,7 +57,6 @@
 //	STUB_FLOOD=N|forever        print N lines as fast as possible once running,
 //	                            each 100 bytes before its newline
 //	STUB_IGNORE_TERM=1          ignore SIGTERM (only SIGKILL ends the stub)
-//	STUB_STARTUP_DELAY=DURATION between "starting" and "running" (default 50ms)
 //	STUB_STOP_DELAY=DURATION    time spent "draining" in a stop (default 0)
 //	STUB_ALLOCATE=SIZE          allocate and touch SIZE bytes once running
 //	                            (4096, 512K, 200M, 1G; binary units)

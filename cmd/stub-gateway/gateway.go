@@ -13,6 +13,10 @@ import (
 	"github.com/hermes-init/hermes-init/gateway/nofollow"
 )
 
+// startupDelay is the time between "starting" and "running", in which a
+// signal is handled like any other.
+const startupDelay = 50 * time.Millisecond
+
 // stub is one gateway life in one profile home.
 type stub struct {
 	profile   string
@@ -65,7 +69,7 @@ func (s *stub) live(replace bool, sigs <-chan os.Signal) int {
 	if s.opts.exitAtStart {
 		return s.finish(startupExit(s.opts.exitCode))
 	}
-	if r, stop := s.await(sigs, time.After(s.opts.startupDelay)); stop {
+	if r, stop := s.await(sigs, time.After(startupDelay)); stop {
 		return s.stop(r, sigs)
 	}
 	s.persist(gateway.StateRunning, nil)

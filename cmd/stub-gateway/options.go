@@ -7,38 +7,33 @@ import (
 
 // The environment variables that shape the stub's behaviour (see doc.go).
 const (
-	envExitAtStart  = "STUB_EXIT_AT_START"
-	envCrashAfter   = "STUB_CRASH_AFTER"
-	envTools        = "STUB_TOOLS"
-	envToolCount    = "STUB_TOOL_COUNT"
-	envLeaveTools   = "STUB_LEAVE_TOOLS"
-	envFlood        = "STUB_FLOOD"
-	envIgnoreTerm   = "STUB_IGNORE_TERM"
-	envStartupDelay = "STUB_STARTUP_DELAY"
-	envStopDelay    = "STUB_STOP_DELAY"
-	envAllocate     = "STUB_ALLOCATE"
+	envExitAtStart = "STUB_EXIT_AT_START"
+	envCrashAfter  = "STUB_CRASH_AFTER"
+	envTools       = "STUB_TOOLS"
+	envToolCount   = "STUB_TOOL_COUNT"
+	envLeaveTools  = "STUB_LEAVE_TOOLS"
+	envFlood       = "STUB_FLOOD"
+	envIgnoreTerm  = "STUB_IGNORE_TERM"
+	envStopDelay   = "STUB_STOP_DELAY"
+	envAllocate    = "STUB_ALLOCATE"
 )
 
-// Defaults and bounds of the options.
-const (
-	defaultStartupDelay = 50 * time.Millisecond
-	maxToolCount        = 10000
-)
+// maxToolCount bounds STUB_TOOL_COUNT.
+const maxToolCount = 10000
 
 // options is the stub's behaviour, read from the environment.
 type options struct {
-	exitAtStart  bool
-	exitCode     int           // with exitAtStart
-	crash        bool          // STUB_CRASH_AFTER is set
-	crashAfter   time.Duration // from the running write
-	tools        []toolKind
-	toolCount    int
-	leaveTools   bool
-	flood        int64 // lines; -1 forever
-	ignoreTerm   bool
-	startupDelay time.Duration
-	stopDelay    time.Duration
-	allocate     int64
+	exitAtStart bool
+	exitCode    int           // with exitAtStart
+	crash       bool          // STUB_CRASH_AFTER is set
+	crashAfter  time.Duration // from the running write
+	tools       []toolKind
+	toolCount   int
+	leaveTools  bool
+	flood       int64 // lines; -1 forever
+	ignoreTerm  bool
+	stopDelay   time.Duration
+	allocate    int64
 }
 
 // env reads typed variables and keeps the first error, which names the
@@ -137,7 +132,6 @@ func readOptions(getenv func(string) string) (options, error) {
 	o.leaveTools = e.boolean(envLeaveTools)
 	o.flood, _ = parse(e, envFlood, parseFlood)
 	o.ignoreTerm = e.boolean(envIgnoreTerm)
-	o.startupDelay = e.duration(envStartupDelay, defaultStartupDelay)
 	o.stopDelay = e.duration(envStopDelay, 0)
 	o.allocate, _ = parse(e, envAllocate, parseSize)
 	return o, e.err

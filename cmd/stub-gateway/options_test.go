@@ -12,9 +12,8 @@ import (
 // allOptions lists every variable the stub reads; the help and the package
 // doc must name each.
 var allOptions = []string{
-	envExitAtStart, envCrashAfter, envTools, envToolCount,
-	envLeaveTools, envFlood, envIgnoreTerm,
-	envStartupDelay, envStopDelay, envAllocate,
+	envExitAtStart, envCrashAfter, envTools, envToolCount, envLeaveTools,
+	envFlood, envIgnoreTerm, envStopDelay, envAllocate,
 }
 
 func TestHelpAndDocNameEveryOption(t *testing.T) {
@@ -35,7 +34,7 @@ func TestBadOptionValues(t *testing.T) {
 		"STUB_EXIT_AT_START=256", "STUB_EXIT_AT_START=x", "STUB_CRASH_AFTER=soon",
 		"STUB_CRASH_AFTER=-1s", "STUB_TOOLS=plain,sleepy", "STUB_TOOLS=plain,,setsid",
 		"STUB_TOOLS=setsid-setsid", "STUB_TOOLS=plain-setsid", "STUB_TOOL_COUNT=10001",
-		"STUB_LEAVE_TOOLS=maybe", "STUB_FLOOD=lots", "STUB_IGNORE_TERM=2", "STUB_STARTUP_DELAY=1y",
+		"STUB_LEAVE_TOOLS=maybe", "STUB_FLOOD=lots", "STUB_IGNORE_TERM=2",
 		"STUB_STOP_DELAY=NaN", "STUB_ALLOCATE=12Q", "STUB_ALLOCATE=-5M",
 	} {
 		t.Run(kv, func(t *testing.T) {

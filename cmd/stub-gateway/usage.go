@@ -24,7 +24,6 @@ Options (environment):
   STUB_LEAVE_TOOLS=1          leave the tools running on a stop
   STUB_FLOOD=N|forever        print N lines as fast as possible once running
   STUB_IGNORE_TERM=1          ignore SIGTERM
-  STUB_STARTUP_DELAY=DURATION between "starting" and "running" (default 50ms)
   STUB_STOP_DELAY=DURATION    time spent "draining" in a stop (default 0)
   STUB_ALLOCATE=SIZE          allocate and touch SIZE (512K, 200M, 1G) once running
 Dashboard: exits 0 at once unless HERMES_DASHBOARD is truthy; then waits for SIGTERM.
