@@ -6,10 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // parseBool accepts the spellings shell users write for yes and no.
@@ -92,12 +89,4 @@ func parseFlood(s string) (int64, error) {
 		return 0, errors.New("not a line count or \"forever\"")
 	}
 	return n, nil
-}
-
-// signalName names sig for output ("SIGTERM"), or by number when unknown.
-func signalName(sig syscall.Signal) string {
-	if n := unix.SignalName(sig); n != "" {
-		return n
-	}
-	return "signal " + strconv.Itoa(int(sig))
 }

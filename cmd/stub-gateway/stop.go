@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/hermes-init/hermes-init/gateway"
 )
 
@@ -66,7 +68,7 @@ func (s *stub) await(sigs <-chan os.Signal, timeout <-chan time.Time) (stopReaso
 // (hermes-contract.md §4): a takeover marker naming us, SIGINT, a
 // planned-stop marker naming us, otherwise an unexpected signal.
 func (s *stub) classify(sig syscall.Signal) (stopReason, bool) {
-	name := signalName(sig)
+	name := unix.SignalName(sig)
 	if sig == syscall.SIGTERM && s.opts.ignoreTerm {
 		s.say("signal=%s action=ignored", name)
 		return stopReason{}, false
@@ -107,7 +109,7 @@ func (s *stub) drain(sigs <-chan os.Signal) {
 	for {
 		select {
 		case sig := <-sigs:
-			s.say("signal=%s action=ignored reason=stopping", signalName(sig.(syscall.Signal)))
+			s.say("signal=%s action=ignored reason=stopping", unix.SignalName(sig.(syscall.Signal)))
 		case <-done:
 			return
 		}
