@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Dashboard variables, as the image's static dashboard service reads them
@@ -29,7 +31,7 @@ func runDashboard(getenv func(string) string, stdout io.Writer) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	out.printf("dashboard pid=%d host=%s port=%s waiting", pid, orDefault(getenv(envDashboardHost), "127.0.0.1"), orDefault(getenv(envDashboardPort), "9119"))
 	sig := <-sigs
-	out.printf("dashboard pid=%d signal=%s exit code=0", pid, signalName(sig.(syscall.Signal)))
+	out.printf("dashboard pid=%d signal=%s exit code=0", pid, unix.SignalName(sig.(syscall.Signal)))
 	return 0
 }
 

@@ -23,9 +23,8 @@
 // unreadable) is replaced; a live holder makes the start fail with exit 1,
 // unless --replace: then a takeover marker names it, it gets SIGTERM and, 5 s
 // later, SIGKILL. Then the lifecycle ledger is claimed (phase "running"),
-// gateway_state.json is merge-written "starting" and, after
-// STUB_STARTUP_DELAY, "running"; then the tools, the flood and the allocation
-// start.
+// gateway_state.json is merge-written "starting" and, 50 ms later, "running";
+// then the tools, the flood and the allocation start.
 //
 // Signals (the first one that asks for a stop wins; later ones are logged
 // and dropped):
@@ -48,28 +47,20 @@
 //
 //	STUB_EXIT_AT_START=CODE     after writing "starting", persist startup_failed
 //	                            (stopped for 0) and exit CODE (e.g. 78)
-//	STUB_CRASH_AFTER=DURATION   crash this long after writing "running": no
-//	                            terminal write, ledger left "running",
-//	                            gateway.pid and tools left behind
-//	STUB_CRASH_CODE=CODE        the crash exits CODE (default 1)
-//	STUB_CRASH_SIGNAL=SIG       the crash is a death by SIG (SEGV, KILL, ...)
-//	                            instead; conflicts with STUB_CRASH_CODE
+//	STUB_CRASH_AFTER=DURATION   crash this long after writing "running": exit
+//	                            1 with no terminal write, ledger left
+//	                            "running", gateway.pid and tools left behind
 //	STUB_TOOLS=KIND,...         tools to start once running: plain, setsid,
 //	                            doublefork, ignoreterm, or a combination joined
 //	                            by "-" or "+" (setsid-ignoreterm)
 //	STUB_TOOL_COUNT=N           tools of each kind (default 1, at most 10000)
-//	STUB_TOOL_OUTPUT=null|inherit  the tools' stdout and stderr (default null)
 //	STUB_LEAVE_TOOLS=1          do not kill the tools on a stop
-//	STUB_FLOOD=N|forever        print N lines as fast as possible once running
-//	STUB_FLOOD_LINE_BYTES=N     length of a flood line before its newline
-//	                            (default 100, at least the line's header)
+//	STUB_FLOOD=N|forever        print N lines as fast as possible once running,
+//	                            each 100 bytes before its newline
 //	STUB_IGNORE_TERM=1          ignore SIGTERM (only SIGKILL ends the stub)
-//	STUB_STARTUP_DELAY=DURATION between "starting" and "running" (default 50ms)
 //	STUB_STOP_DELAY=DURATION    time spent "draining" in a stop (default 0)
 //	STUB_ALLOCATE=SIZE          allocate and touch SIZE bytes once running
 //	                            (4096, 512K, 200M, 1G; binary units)
-//	STUB_ALLOCATE_FOREVER=1     keep allocating (STUB_ALLOCATE, default 64M, at
-//	                            a time) until a stop or the OOM killer
 //
 // DURATION is a Go duration (500ms, 2s) or plain seconds. Booleans are
 // 1/0, true/false, yes/no, on/off.
@@ -78,8 +69,8 @@
 // image has no /bin/sleep) and each sleeps 1000 s. plain is a direct child in
 // the stub's process group; setsid has a session of its own; doublefork is an
 // orphaned grandchild (its parent exits at once); ignoreterm ignores SIGTERM
-// (SIG_IGN, visible in /proc/PID/status SigIgn). A tool's pid is printed only
-// once it is ready.
+// (SIG_IGN, visible in /proc/PID/status SigIgn). A tool's stdout and stderr
+// are /dev/null. A tool's pid is printed only once it is ready.
 //
 // # Orphan storm
 //
@@ -110,8 +101,7 @@
 //	stub-gateway: profile=P pid=N tools stopped=T killed=K
 //	stub-gateway: profile=P pid=N tools left=T
 //	stub-gateway: profile=P pid=N exit code=C reason="..."
-//	stub-gateway: profile=P pid=N crash code=C
-//	stub-gateway: profile=P pid=N crash signal=SIGSEGV
+//	stub-gateway: profile=P pid=N crash code=1
 //	stub-gateway: dashboard pid=N disabled
 //	stub-gateway: dashboard pid=N host=H port=P waiting
 //	stub-gateway: dashboard pid=N signal=SIGTERM exit code=0

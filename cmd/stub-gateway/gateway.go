@@ -13,6 +13,10 @@ import (
 	"github.com/hermes-init/hermes-init/gateway/nofollow"
 )
 
+// startupDelay is the time between "starting" and "running", in which a
+// signal is handled like any other.
+const startupDelay = 50 * time.Millisecond
+
 // stub is one gateway life in one profile home.
 type stub struct {
 	profile   string
@@ -25,10 +29,8 @@ type stub struct {
 	opts      options
 	out       *lines
 	errOut    *lines
-	stdio     [2]*os.File // stdout and stderr, for tools that inherit them (nil: not files)
 	tools     []*tool
 	stopping  atomic.Bool // set when a stop begins: the flood and the allocation end
-	padding   string      // flood filler
 }
 
 // runGateway is "gateway run": it reads the options, then lives one gateway
@@ -53,7 +55,6 @@ func runGateway(inv invocation, argv []string, getenv func(string) string, stdou
 	}
 	defer s.root.Close()
 	s.out, s.errOut = &lines{w: stdout}, errOut
-	s.stdio = [2]*os.File{asFile(stdout), asFile(stderr)}
 	return s.live(inv.replace, sigs)
 }
 
@@ -68,7 +69,7 @@ func (s *stub) live(replace bool, sigs <-chan os.Signal) int {
 	if s.opts.exitAtStart {
 		return s.finish(startupExit(s.opts.exitCode))
 	}
-	if r, stop := s.await(sigs, time.After(s.opts.startupDelay)); stop {
+	if r, stop := s.await(sigs, time.After(startupDelay)); stop {
 		return s.stop(r, sigs)
 	}
 	s.persist(gateway.StateRunning, nil)
@@ -136,10 +137,4 @@ func canonical(path string) string {
 		return p
 	}
 	return path
-}
-
-// asFile returns w as an *os.File, or nil when it is not one.
-func asFile(w io.Writer) *os.File {
-	f, _ := w.(*os.File)
-	return f
 }

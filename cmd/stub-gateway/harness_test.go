@@ -108,7 +108,6 @@ func startStubAs(t *testing.T, cred *syscall.Credential, hermesHome, home string
 	s.cmd.Env = append([]string{gateway.EnvHome + "=" + hermesHome}, env...)
 	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
-	s.cmd.WaitDelay = time.Second // a tool that inherited the pipes must not hold Wait
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start stub: %v", err)
 	}

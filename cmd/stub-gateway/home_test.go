@@ -117,7 +117,7 @@ func TestStalePIDFileReplaced(t *testing.T) {
 			home := t.TempDir()
 			path := filepath.Join(home, gateway.PIDFile)
 			is.NoErr(os.WriteFile(path, []byte(content), 0o644))
-			s := startStub(t, home, home, []string{"gateway", "run"}, "STUB_STARTUP_DELAY=100ms")
+			s := startStub(t, home, home, []string{"gateway", "run"})
 			s.waitRunning()
 			is.Equal(num(s.pidFile(), "pid"), int64(s.pid())) // the file is ours now
 		})

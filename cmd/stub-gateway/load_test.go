@@ -14,13 +14,13 @@ import (
 func TestFlood(t *testing.T) {
 	t.Parallel()
 	is := is.New(t)
-	s := startGateway(t, "STUB_FLOOD=5000", "STUB_FLOOD_LINE_BYTES=300")
+	s := startGateway(t, "STUB_FLOOD=5000")
 	s.waitLine("flood done lines=5000")
 	n := 0
 	for _, l := range s.lines() {
 		if strings.Contains(l, " flood line=") {
 			n++
-			is.Equal(len(l), 300) // every line has the asked length
+			is.Equal(len(l), floodLineBytes) // every line has the same length
 			is.True(strings.HasSuffix(l, "xxx"))
 		}
 	}
@@ -34,7 +34,7 @@ func TestFlood(t *testing.T) {
 func TestFloodForeverStopsOnSignal(t *testing.T) {
 	t.Parallel()
 	is := is.New(t)
-	s := startGateway(t, "STUB_FLOOD=forever", "STUB_FLOOD_LINE_BYTES=10")
+	s := startGateway(t, "STUB_FLOOD=forever")
 	s.waitLine("flood line=1000 ")
 	s.signal(syscall.SIGTERM)
 	is.Equal(s.wait(), exit{code: 1})

@@ -2,56 +2,38 @@ package main
 
 import (
 	"fmt"
-	"syscall"
 	"time"
 )
 
 // The environment variables that shape the stub's behaviour (see doc.go).
 const (
-	envExitAtStart     = "STUB_EXIT_AT_START"
-	envCrashAfter      = "STUB_CRASH_AFTER"
-	envCrashCode       = "STUB_CRASH_CODE"
-	envCrashSignal     = "STUB_CRASH_SIGNAL"
-	envTools           = "STUB_TOOLS"
-	envToolCount       = "STUB_TOOL_COUNT"
-	envToolOutput      = "STUB_TOOL_OUTPUT"
-	envLeaveTools      = "STUB_LEAVE_TOOLS"
-	envFlood           = "STUB_FLOOD"
-	envFloodLineBytes  = "STUB_FLOOD_LINE_BYTES"
-	envIgnoreTerm      = "STUB_IGNORE_TERM"
-	envStartupDelay    = "STUB_STARTUP_DELAY"
-	envStopDelay       = "STUB_STOP_DELAY"
-	envAllocate        = "STUB_ALLOCATE"
-	envAllocateForever = "STUB_ALLOCATE_FOREVER"
+	envExitAtStart = "STUB_EXIT_AT_START"
+	envCrashAfter  = "STUB_CRASH_AFTER"
+	envTools       = "STUB_TOOLS"
+	envToolCount   = "STUB_TOOL_COUNT"
+	envLeaveTools  = "STUB_LEAVE_TOOLS"
+	envFlood       = "STUB_FLOOD"
+	envIgnoreTerm  = "STUB_IGNORE_TERM"
+	envStopDelay   = "STUB_STOP_DELAY"
+	envAllocate    = "STUB_ALLOCATE"
 )
 
-// Defaults and bounds of the options.
-const (
-	defaultStartupDelay   = 50 * time.Millisecond
-	defaultFloodLineBytes = 100
-	maxFloodLineBytes     = 16 << 20
-	maxToolCount          = 10000
-)
+// maxToolCount bounds STUB_TOOL_COUNT.
+const maxToolCount = 10000
 
 // options is the stub's behaviour, read from the environment.
 type options struct {
-	exitAtStart     bool
-	exitCode        int           // with exitAtStart
-	crash           bool          // any STUB_CRASH_* is set
-	crashAfter      time.Duration // from the running write
-	crashCode       int
-	crashSignal     syscall.Signal // 0: exit with crashCode instead
-	tools           []toolKind
-	toolCount       int
-	toolOutput      bool // tools inherit stdout and stderr instead of /dev/null
-	leaveTools      bool
-	flood           int64 // lines; -1 forever
-	floodLineBytes  int
-	ignoreTerm      bool
-	startupDelay    time.Duration
-	stopDelay       time.Duration
-	allocate        int64
-	allocateForever bool
+	exitAtStart bool
+	exitCode    int           // with exitAtStart
+	crash       bool          // STUB_CRASH_AFTER is set
+	crashAfter  time.Duration // from the running write
+	tools       []toolKind
+	toolCount   int
+	leaveTools  bool
+	flood       int64 // lines; -1 forever
+	ignoreTerm  bool
+	stopDelay   time.Duration
+	allocate    int64
 }
 
 // env reads typed variables and keeps the first error, which names the
@@ -143,43 +125,14 @@ func readOptions(getenv func(string) string) (options, error) {
 	var o options
 	_, o.exitAtStart = e.get(envExitAtStart)
 	o.exitCode = e.code(envExitAtStart, 0)
-	readCrash(e, &o)
+	_, o.crash = e.get(envCrashAfter)
+	o.crashAfter = e.duration(envCrashAfter, 0)
 	o.tools, _ = parse(e, envTools, parseKinds)
 	o.toolCount = int(e.count(envToolCount, 1, maxToolCount))
-	o.toolOutput = readToolOutput(e)
 	o.leaveTools = e.boolean(envLeaveTools)
 	o.flood, _ = parse(e, envFlood, parseFlood)
-	o.floodLineBytes = int(e.count(envFloodLineBytes, defaultFloodLineBytes, maxFloodLineBytes))
 	o.ignoreTerm = e.boolean(envIgnoreTerm)
-	o.startupDelay = e.duration(envStartupDelay, defaultStartupDelay)
 	o.stopDelay = e.duration(envStopDelay, 0)
 	o.allocate, _ = parse(e, envAllocate, parseSize)
-	o.allocateForever = e.boolean(envAllocateForever)
 	return o, e.err
-}
-
-// readCrash reads the three crash variables: any of them arms the crash.
-func readCrash(e *env, o *options) {
-	_, after := e.get(envCrashAfter)
-	code, hasCode := e.get(envCrashCode)
-	_, hasSignal := e.get(envCrashSignal)
-	o.crash = after || hasCode || hasSignal
-	o.crashAfter = e.duration(envCrashAfter, 0)
-	o.crashCode = e.code(envCrashCode, 1)
-	o.crashSignal, _ = parse(e, envCrashSignal, parseSignal)
-	if hasCode && hasSignal {
-		e.fail(envCrashCode, code, fmt.Errorf("conflicts with %s: a process either exits or dies by a signal", envCrashSignal))
-	}
-}
-
-// readToolOutput reads STUB_TOOL_OUTPUT: "null" (default) or "inherit".
-func readToolOutput(e *env) bool {
-	v, ok := e.get(envToolOutput)
-	if !ok || v == "null" {
-		return false
-	}
-	if v != "inherit" {
-		e.fail(envToolOutput, v, fmt.Errorf("want \"null\" or \"inherit\""))
-	}
-	return true
 }

@@ -6,10 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // parseBool accepts the spellings shell users write for yes and no.
@@ -82,26 +79,6 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// parseSignal accepts a signal by name ("SIGSEGV", "segv") or number. Only
-// signals whose default action ends the process are accepted: the crash
-// must look like a death by that signal, not a stop or nothing.
-func parseSignal(s string) (syscall.Signal, error) {
-	s = strings.TrimSpace(s)
-	sig := unix.SignalNum("SIG" + strings.TrimPrefix(strings.ToUpper(s), "SIG"))
-	if n, err := strconv.Atoi(s); err == nil && n > 0 && unix.SignalName(syscall.Signal(n)) != "" {
-		sig = syscall.Signal(n)
-	}
-	if sig == 0 {
-		return 0, errors.New("not a signal name or number")
-	}
-	switch sig {
-	case unix.SIGCHLD, unix.SIGCONT, unix.SIGURG, unix.SIGWINCH,
-		unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
-		return 0, fmt.Errorf("%s does not end a process by default", unix.SignalName(sig))
-	}
-	return sig, nil
-}
-
 // parseFlood accepts a line count or "forever" (returned as -1).
 func parseFlood(s string) (int64, error) {
 	if strings.EqualFold(strings.TrimSpace(s), "forever") {
@@ -112,12 +89,4 @@ func parseFlood(s string) (int64, error) {
 		return 0, errors.New("not a line count or \"forever\"")
 	}
 	return n, nil
-}
-
-// signalName names sig for output ("SIGTERM"), or by number when unknown.
-func signalName(sig syscall.Signal) string {
-	if n := unix.SignalName(sig); n != "" {
-		return n
-	}
-	return "signal " + strconv.Itoa(int(sig))
 }

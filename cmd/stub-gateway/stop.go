@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/hermes-init/hermes-init/gateway"
 )
 
@@ -66,7 +68,7 @@ func (s *stub) await(sigs <-chan os.Signal, timeout <-chan time.Time) (stopReaso
 // (hermes-agent's gateway/run.py, start_gateway): a takeover marker naming us, SIGINT, a
 // planned-stop marker naming us, otherwise an unexpected signal.
 func (s *stub) classify(sig syscall.Signal) (stopReason, bool) {
-	name := signalName(sig)
+	name := unix.SignalName(sig)
 	if sig == syscall.SIGTERM && s.opts.ignoreTerm {
 		s.say("signal=%s action=ignored", name)
 		return stopReason{}, false
@@ -107,7 +109,7 @@ func (s *stub) drain(sigs <-chan os.Signal) {
 	for {
 		select {
 		case sig := <-sigs:
-			s.say("signal=%s action=ignored reason=stopping", signalName(sig.(syscall.Signal)))
+			s.say("signal=%s action=ignored reason=stopping", unix.SignalName(sig.(syscall.Signal)))
 		case <-done:
 			return
 		}
@@ -127,15 +129,9 @@ func (s *stub) finish(r stopReason) int {
 	return r.code
 }
 
-// crash ends the life like a crash: no terminal state, the ledger left
-// "running", gateway.pid and the tools left behind.
+// crash ends the life like a crash: exit 1 with no terminal state, the
+// ledger left "running", gateway.pid and the tools left behind.
 func (s *stub) crash() int {
-	if sig := s.opts.crashSignal; sig != 0 {
-		s.say("crash signal=%s", signalName(sig))
-		dieBySignal(sig)
-		s.warn("still alive after %s; exiting %d instead", signalName(sig), 128+int(sig))
-		return 128 + int(sig)
-	}
-	s.say("crash code=%d", s.opts.crashCode)
-	return s.opts.crashCode
+	s.say("crash code=%d", gateway.ExitFailure)
+	return gateway.ExitFailure
 }

@@ -60,8 +60,6 @@ func forkTool(kind string, ready *os.File) int {
 		Path:       selfExe,
 		Args:       []string{os.Args[0], toolCommand, kind, orphanArg},
 		ExtraFiles: []*os.File{ready},
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
 	}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(ready, "error unable to start the grandchild: %v\n", err)

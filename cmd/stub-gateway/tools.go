@@ -74,9 +74,6 @@ func (s *stub) startTool(k toolKind) (*tool, error) {
 		ExtraFiles:  []*os.File{w},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: k.setsid},
 	}
-	if s.opts.toolOutput && s.stdio[0] != nil && s.stdio[1] != nil {
-		cmd.Stdout, cmd.Stderr = s.stdio[0], s.stdio[1]
-	}
 	if err := cmd.Start(); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("unable to start %s: %w", selfExe, err)

@@ -18,20 +18,14 @@ SIGINT: stopped, exit 0. SIGUSR1: .restart_pending.json, stopped, exit 75.
 
 Options (environment):
   STUB_EXIT_AT_START=CODE     persist startup_failed after "starting", exit CODE (e.g. 78)
-  STUB_CRASH_AFTER=DURATION   crash this long after "running" (no terminal write)
-  STUB_CRASH_CODE=CODE        the crash's exit status (default 1)
-  STUB_CRASH_SIGNAL=SIG       die by SIG instead (SEGV, KILL, ...)
+  STUB_CRASH_AFTER=DURATION   crash this long after "running": exit 1, no terminal write
   STUB_TOOLS=KIND,...         plain, setsid, doublefork, ignoreterm, or combined: setsid-ignoreterm
   STUB_TOOL_COUNT=N           tools of each kind (default 1)
-  STUB_TOOL_OUTPUT=null|inherit  the tools' stdout and stderr (default null)
   STUB_LEAVE_TOOLS=1          leave the tools running on a stop
   STUB_FLOOD=N|forever        print N lines as fast as possible once running
-  STUB_FLOOD_LINE_BYTES=N     flood line length (default 100)
   STUB_IGNORE_TERM=1          ignore SIGTERM
-  STUB_STARTUP_DELAY=DURATION between "starting" and "running" (default 50ms)
   STUB_STOP_DELAY=DURATION    time spent "draining" in a stop (default 0)
   STUB_ALLOCATE=SIZE          allocate and touch SIZE (512K, 200M, 1G) once running
-  STUB_ALLOCATE_FOREVER=1     keep allocating until stopped or OOM-killed
 Dashboard: exits 0 at once unless HERMES_DASHBOARD is truthy; then waits for SIGTERM.
 A bad option value exits 2 naming the variable.
 `
