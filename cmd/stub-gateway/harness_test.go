@@ -28,7 +28,7 @@ import (
 var stubBin string
 
 // waitLimit bounds every wait in the tests.
-const waitLimit = 15 * time.Second
+const waitLimit = 60 * time.Second
 
 func TestMain(m *testing.M) {
 	os.Exit(buildAndRun(m))
