@@ -677,8 +677,8 @@ func (s *Service) publish() {
 	case s.state == StateFinishing && !s.fl.stopped && !s.fl.shutdown:
 		want = "up" // an exit of its own: up again unless ./finish says otherwise
 	}
-	if s.fl.once && !s.fl.wantUp {
-		want = "down" // s6-svc -o: runs, but is not restarted
+	if s.fl.once && (!s.fl.wantUp || s.state == StateCleaning) {
+		want = "down" // s6-svc -o: runs, but is not restarted (a restart asked during a stop is)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
