@@ -63,6 +63,7 @@ type Service struct {
 	lastExit   *control.Exit
 	reason     string
 	waiters    []waiter
+	starts     int             // start and restart commands taken so far (waiter.starts)
 	readyC     <-chan struct{} // closed when the running process says it is ready
 	ready      bool
 	readySince time.Time
@@ -73,19 +74,27 @@ type Service struct {
 }
 
 type command struct {
-	ev    Event                   // noEvent: only wait
-	once  bool                    // with EvStart: run once, then stay down (s6-svc -o)
-	sig   syscall.Signal          // forward this signal to the process group
-	prep  func(pid int)           // runs in the service goroutine before the event, with the live pid
-	until func(State) bool        // answer once the state satisfies it
+	ev    Event            // noEvent: only wait
+	once  bool             // with EvStart: run once, then stay down (s6-svc -o)
+	sig   syscall.Signal   // forward this signal to the process group
+	prep  func(pid int)    // runs in the service goroutine before the event, with the live pid
+	until func(State) bool // answer once the state satisfies it
+	// yield (a stop's wait for down): answer also once a later start or
+	// restart has taken over and the stopped process is gone, since the
+	// service will not settle down then (a start during a drain comes
+	// after it).
+	yield bool
 	ctx   context.Context         // the caller; its end drops the wait
 	reply chan control.SlotStatus // buffered: the service never blocks on it
 }
 
 type waiter struct {
-	until func(State) bool
-	ctx   context.Context
-	reply chan control.SlotStatus
+	until  func(State) bool
+	yield  bool
+	starts int // s.starts when the command came
+	pid    int // the process when the command came
+	ctx    context.Context
+	reply  chan control.SlotStatus
 }
 
 const noEvent Event = -1
@@ -147,7 +156,11 @@ func (s *Service) run() {
 			if c.ev != noEvent {
 				s.apply(Input{Event: c.ev})
 			}
-			s.waiters = append(s.waiters, waiter{until: c.until, ctx: c.ctx, reply: c.reply})
+			w := waiter{until: c.until, yield: c.yield, starts: s.starts, pid: s.pid(), ctx: c.ctx, reply: c.reply}
+			if (c.ev == EvStart || c.ev == EvRestart) && !s.fl.shutdown {
+				s.starts++
+			}
+			s.waiters = append(s.waiters, w)
 			s.notify()
 		case ex := <-exitC:
 			s.exited(ex)
@@ -720,7 +733,7 @@ func (s *Service) notify() {
 	for _, w := range s.waiters {
 		switch {
 		case w.ctx.Err() != nil:
-		case w.until(s.state):
+		case w.until(s.state), w.yield && w.starts < s.starts && (s.proc == nil || s.pid() != w.pid):
 			w.reply <- st
 		default:
 			keep = append(keep, w)
