@@ -2,7 +2,10 @@ package main
 
 // The waits of a service (a stop's leftovers draining, ./finish running) are
 // states of their own: hermes-init answers `ctl status` during them with the
-// true state and no pid, and takes commands meanwhile.
+// true state and no pid, and takes commands meanwhile. Both tests failed
+// when the service's goroutine waited inside its actions: the status showed
+// stopping with the dead pid during the drain, up with no pid during
+// ./finish.
 
 import (
 	"encoding/json"
@@ -145,18 +148,21 @@ func serviceCgroupPids(t *testing.T, p *proc, name string) []int {
 // TestStatusWhileDraining: a service whose process exits at SIGTERM but
 // leaves a setsid'd child that ignores it. During `ctl stop`, the child has
 // the rest of the 30 s grace; meanwhile ctl status answers at once with the
-// state draining, no pid, want down, and another ctl stop is taken. Once the
-// child goes, both stops return down, long before the grace ends.
+// state draining, no pid, want down. A ctl start during the drain is taken
+// at once (want up, still draining; the pending stop returns, its process
+// gone) and carried out after it: once the child goes, the service is up
+// again, long before the grace ends.
 func TestStatusWhileDraining(t *testing.T) {
 	is := is.New(t)
-	h := waitHome(t, `
+	marker := filepath.Join(t.TempDir(), "left-once")
+	h := waitHome(t, fmt.Sprintf(`
 [[service]]
 name = "lingerer"
-command = ["/bin/sh", "-c", "setsid sh -c 'trap \"\" TERM; echo leftover ready; exec sleep 1000' & exec sleep 1000"]
+command = ["/bin/sh", "-c", "[ -e %[1]s ] || { touch %[1]s; setsid sh -c 'trap \"\" TERM; echo leftover ready; exec sleep 1000' & }; exec sleep 1000"]
 user = ""
 group = ""
 workdir = "/"
-`)
+`, marker))
 	p := h.p
 	p.waitLine("[lingerer] leftover ready", 10*time.Second)
 	up, _ := h.waitState("lingerer", "up", 10*time.Second)
@@ -174,12 +180,32 @@ workdir = "/"
 	}
 	t.Logf("ctl status while draining: slowest answer %s, %s after ctl stop", slowest, time.Since(t0).Round(time.Millisecond))
 	is.True(slowest < 5*time.Second) // answered at once, not at the end of the 30 s grace
-	stop2 := h.ctlAsync("stop", "lingerer")
 	select {
 	case r := <-stop:
 		t.Fatalf("ctl stop returned while the leftover still has its grace: %d %s", r.code, r.out)
-	case r := <-stop2:
-		t.Fatalf("a second ctl stop returned while the leftover still has its grace: %d %s", r.code, r.out)
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	start := h.ctlAsync("start", "lingerer")
+	deadline := time.Now().Add(10 * time.Second)
+	for st.Want != "up" {
+		if time.Now().After(deadline) {
+			t.Fatalf("ctl start during the drain not taken within 10s (last: %+v)", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+		st, _ = h.timedStatus("lingerer")
+		is.Equal(st.State, "draining") // the start waits for the drain
+	}
+	select {
+	case r := <-stop:
+		is.Equal(r.code, 0) // the stop is over: its process is gone and a start took over
+		is.True(strings.Contains(r.out, "draining"))
+	case <-time.After(10 * time.Second):
+		t.Fatal("ctl stop did not return within 10s of a start taking over")
+	}
+	select {
+	case r := <-start:
+		t.Fatalf("ctl start returned while the leftover still has its grace: %d %s", r.code, r.out)
 	case <-time.After(300 * time.Millisecond):
 	}
 
@@ -188,18 +214,17 @@ workdir = "/"
 	for _, pid := range pids {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	for _, c := range []<-chan ctlResult{stop, stop2} {
-		select {
-		case r := <-c:
-			is.Equal(r.code, 0) // ctl stop
-			is.True(strings.Contains(r.out, "down"))
-			is.True(r.took < 25*time.Second) // ended by the leftover's end, not by the grace
-		case <-time.After(20 * time.Second):
-			t.Fatal("ctl stop did not return within 20s of the leftover's end")
-		}
+	select {
+	case r := <-start:
+		is.Equal(r.code, 0) // ctl start
+		is.True(strings.Contains(r.out, "up"))
+		is.True(r.took < 25*time.Second) // carried out at the leftover's end, not at the grace's
+	case <-time.After(20 * time.Second):
+		t.Fatal("ctl start did not return within 20s of the leftover's end")
 	}
 	st, _ = h.timedStatus("lingerer")
-	is.Equal(st.State, "down")
+	is.Equal(st.State, "up")
+	is.True(st.Pid > 0 && st.Pid != up.Pid) // a new process
 	p.signal(syscall.SIGTERM)
 	is.Equal(p.wait(20*time.Second), 0)
 }
@@ -240,8 +265,15 @@ func TestStatusWhileFinishing(t *testing.T) {
 		is.Equal(s.Pid, 0)
 		slowest = max(slowest, took)
 	}
-	st, _ = h.timedStatus("finisher")
-	is.Equal(st.Want, "down") // the stop was taken
+	deadline := time.Now().Add(10 * time.Second)
+	for st.Want != "down" { // the stop is taken during ./finish
+		if time.Now().After(deadline) {
+			t.Fatalf("ctl stop during ./finish not taken within 10s (last: %+v)", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+		st, _ = h.timedStatus("finisher")
+		is.Equal(st.State, "finishing")
+	}
 	t.Logf("ctl status while finishing: slowest answer %s", slowest)
 	is.True(slowest < 5*time.Second) // answered at once, not when ./finish ends
 	select {
