@@ -327,3 +327,37 @@ func waitFile(t *testing.T, file string, timeout time.Duration) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestFinishTimeoutKillsFinish: ./finish that outlives timeout-finish is
+// SIGKILLed by the finishing state's deadline, and its kill counts as a
+// verdict to restart: the service runs again.
+func TestFinishTimeoutKillsFinish(t *testing.T) {
+	is := is.New(t)
+	base := t.TempDir()
+	scan := filepath.Join(base, "scan")
+	runs := filepath.Join(base, "runs")
+	writeService(t, filepath.Join(scan, "slowfinish"), svFiles{
+		"run":            fmt.Sprintf("#!/bin/sh\necho run >> %q\nn=$(wc -l < %q)\n[ \"$n\" -ge 2 ] && exec sleep 1000\nexit 3\n", runs, runs),
+		"finish":         "#!/bin/sh\nexec sleep 1000\n",
+		"timeout-finish": "300\n",
+	})
+	h := waitHome(t, "30s", fmt.Sprintf("[s6]\ncompat = true\nscandir = %q\nbasedir = %q\nenvdir = %q\n",
+		scan, filepath.Join(base, "s6", "basedir"), filepath.Join(base, "s6", "env")))
+	p := h.p
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, _ := os.ReadFile(runs)
+		if strings.Count(string(b), "run") >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not run again within 30s after ./finish's timeout (runs: %q)\n%s", b, p.errors())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	st, _ := h.waitState("slowfinish", "up", 30*time.Second)
+	is.True(st.Pid > 0)
+	is.True(strings.Contains(p.errors(), "slowfinish: finish still running after 300ms: killing it"))
+	p.signal(syscall.SIGTERM)
+	is.Equal(p.wait(20*time.Second), 0)
+}
