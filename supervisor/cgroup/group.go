@@ -317,6 +317,10 @@ func (g *Group) WaitEmpty(timeout time.Duration) bool {
 // does.
 func (g *Group) WatchEmpty(stop <-chan struct{}) <-chan struct{} {
 	empty := make(chan struct{})
+	// The goroutine looks at a copy of what Populated reads: the caller
+	// may set a new leader (SetLeader) while a called-off watch still
+	// finishes its last look.
+	g = &Group{name: g.name, tree: g.tree, v2: g.v2, v1: g.v1, fd: -1, pgid: g.pgid, leader: g.leader, sole: g.sole}
 	go func() {
 		var w *os.File
 		if g.v2 != "" {
