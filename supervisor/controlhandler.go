@@ -80,7 +80,10 @@ func (sup *Supervisor) Start(ctx context.Context, name string) (control.SlotStat
 
 // Stop is an operator stop: the planned-stop marker for the live pid and its
 // start time (so the gateway persists "stopped"), desired_state=stopped, then
-// SIGTERM, the grace and the kill. It returns once the service is down.
+// SIGTERM, the grace and the kill. It returns once the service is down, or
+// once a later start has taken over and the stopped process is gone (the
+// start then comes after the drain, say, and the service never settles
+// down in between).
 func (sup *Supervisor) Stop(ctx context.Context, name string) (control.SlotStatus, error) {
 	svc, err := sup.resolve(name)
 	if err != nil {
@@ -99,7 +102,7 @@ func (sup *Supervisor) Stop(ctx context.Context, name string) (control.SlotStatu
 	if err := sup.recordIntent(svc, gateway.StateStopped); err != nil {
 		return svc.Status(), err
 	}
-	st, err := svc.send(ctx, command{ev: EvStop, prep: prep, until: settled})
+	st, err := svc.send(ctx, command{ev: EvStop, prep: prep, until: settled, yield: true})
 	if err == nil && markErr != nil {
 		st.Reason = "stopped without planned-stop marker: " + markErr.Error()
 	}

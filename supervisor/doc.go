@@ -18,6 +18,15 @@
 //     would let its first forks escape.
 //   - Signals are caught from the first instruction (package earlysignal) and
 //     handled in one switch (signals.go).
+//   - One goroutine per service owns its state and blocks only in its
+//     select. The transition function (slot.go) is pure and covers every
+//     (state, event) pair; its effects (service.go) never wait: every wait
+//     is a state whose timer or watch ends it with an event, so commands
+//     and status are answered throughout. The states: down, starting, up,
+//     stopping (grace, then SIGKILL), backoff, failed, finishing (./finish
+//     runs), draining (a stop's leftovers have SIGTERM and the rest of the
+//     grace), cleaning (leftovers had SIGKILL; the cgroup empties, at most
+//     cleanupWait, before a spawn or the end of a stop).
 //
 // As s6-overlay's /init (Settings.Stages, stages.go) the same loop runs
 // stage 2 in a goroutine while it reaps and forwards, starts the main

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/hermes-init/hermes-init/gateway"
 	"github.com/hermes-init/hermes-init/spec"
 	"github.com/hermes-init/hermes-init/supervisor/cgroup"
@@ -18,13 +20,20 @@ import (
 )
 
 // cleanupWait bounds how long the leftovers of an exited run may hold the next
-// start back (#37454: an orphan adb delayed a systemd restart by 6 minutes).
-// cgroup.kill empties a cgroup in milliseconds; the bound matters without one.
+// start back (#37454: an orphan adb delayed a systemd restart by 6 minutes),
+// or a stop's end after SIGKILL (state cleaning). cgroup.kill empties a
+// cgroup in milliseconds; the bound matters without one.
 const cleanupWait = 2 * time.Second
+
+// defaultFinishTimeout bounds ./finish when the spec does not (s6's 5 s).
+const defaultFinishTimeout = 5 * time.Second
 
 // Service runs one spec.Service: a goroutine owns its state and process and
 // applies the transition function to every event; other goroutines talk to it
-// through commands and read a snapshot.
+// through commands and read a snapshot. The goroutine never blocks but in its
+// select: whatever a state waits for (the process's exit, ./finish's, the
+// cgroup emptying, a deadline) is a channel there, so commands and status
+// are answered during every wait.
 type Service struct {
 	spec  spec.Service
 	sup   *Supervisor
@@ -38,8 +47,13 @@ type Service struct {
 	state      State
 	fl         flags
 	proc       *Process
-	timer      *time.Timer
-	timerC     <-chan time.Time
+	timer      *time.Timer      // the current state's deadline (EvTimeout)
+	timerC     <-chan time.Time // nil: none armed
+	emptyC     <-chan struct{}  // the current state's watch of the cgroup (EvEmpty); nil: none
+	emptyStop  chan struct{}    // calls that watch off
+	finishProc *Process         // ./finish while it runs (EvFinished)
+	exitIn     Input            // the exit ./finish follows: its Fast and GiveUp
+	exitStatus unix.WaitStatus
 	started    time.Time
 	stopAt     time.Time // when the current stop's grace ends (zero: never)
 	fastDeaths int
@@ -49,6 +63,7 @@ type Service struct {
 	lastExit   *control.Exit
 	reason     string
 	waiters    []waiter
+	starts     int             // start and restart commands taken so far (waiter.starts)
 	readyC     <-chan struct{} // closed when the running process says it is ready
 	ready      bool
 	readySince time.Time
@@ -59,19 +74,27 @@ type Service struct {
 }
 
 type command struct {
-	ev    Event                   // noEvent: only wait
-	once  bool                    // with EvStart: run once, then stay down (s6-svc -o)
-	sig   syscall.Signal          // forward this signal to the process group
-	prep  func(pid int)           // runs in the service goroutine before the event, with the live pid
-	until func(State) bool        // answer once the state satisfies it
+	ev    Event            // noEvent: only wait
+	once  bool             // with EvStart: run once, then stay down (s6-svc -o)
+	sig   syscall.Signal   // forward this signal to the process group
+	prep  func(pid int)    // runs in the service goroutine before the event, with the live pid
+	until func(State) bool // answer once the state satisfies it
+	// yield (a stop's wait for down): answer also once a later start or
+	// restart has taken over and the stopped process is gone, since the
+	// service will not settle down then (a start during a drain comes
+	// after it).
+	yield bool
 	ctx   context.Context         // the caller; its end drops the wait
 	reply chan control.SlotStatus // buffered: the service never blocks on it
 }
 
 type waiter struct {
-	until func(State) bool
-	ctx   context.Context
-	reply chan control.SlotStatus
+	until  func(State) bool
+	yield  bool
+	starts int // s.starts when the command came
+	pid    int // the process when the command came
+	ctx    context.Context
+	reply  chan control.SlotStatus
 }
 
 const noEvent Event = -1
@@ -106,9 +129,12 @@ func (s *Service) run() {
 	defer close(s.ended)
 	defer s.sup.recoverPanic(s.spec.Name)
 	for {
-		var exitC <-chan Exit
+		var exitC, finishC <-chan Exit
 		if s.proc != nil {
 			exitC = s.proc.Exit
+		}
+		if s.finishProc != nil {
+			finishC = s.finishProc.Exit
 		}
 		select {
 		case <-s.readyC:
@@ -130,13 +156,22 @@ func (s *Service) run() {
 			if c.ev != noEvent {
 				s.apply(Input{Event: c.ev})
 			}
-			s.waiters = append(s.waiters, waiter{until: c.until, ctx: c.ctx, reply: c.reply})
+			w := waiter{until: c.until, yield: c.yield, starts: s.starts, pid: s.pid(), ctx: c.ctx, reply: c.reply}
+			if (c.ev == EvStart || c.ev == EvRestart) && !s.fl.shutdown {
+				s.starts++
+			}
+			s.waiters = append(s.waiters, w)
 			s.notify()
 		case ex := <-exitC:
 			s.exited(ex)
+		case fx := <-finishC:
+			s.finished(fx)
+		case <-s.emptyC:
+			s.unwatch()
+			s.apply(Input{Event: EvEmpty})
 		case <-s.timerC:
 			s.timerC = nil
-			s.apply(Input{Event: EvTimer})
+			s.apply(Input{Event: EvTimeout})
 		case <-s.quit:
 			return
 		}
@@ -185,6 +220,7 @@ func (s *Service) remove() {
 		<-s.ended
 	}
 	s.disarm()
+	s.unwatch()
 	if err := s.group.Remove(); err != nil {
 		s.sup.log.Warnf("%s: %v", s.spec.Name, err)
 	}
@@ -196,34 +232,55 @@ func (s *Service) remove() {
 	}
 }
 
-// apply runs the transition function and then its effects.
+// apply runs the transition function and then its effects, for in and for
+// the inputs the effects produce, in order.
+//
+// The rule: an effect never calls apply and never waits. What it learns at
+// once (the spawn worked or failed, the cgroup is already empty, ./finish
+// cannot start) it returns as a follow-up input, which this queue applies
+// after the effects of the current transition; what it must wait for it
+// arms as the state's timer or watch, which the run loop's select turns
+// into an input later. The snapshot is published once the queue is empty,
+// so a state left again at once (cleaning with nothing to clean) is never
+// shown.
 func (s *Service) apply(in Input) {
-	next, nf, effects := transition(s.state, s.fl, in)
-	if next != s.state {
-		s.sup.log.Debugf("%s: %s -> %s (%s)", s.spec.Name, s.state, next, in.Event)
-	}
-	s.setState(next)
-	s.fl = nf
-	for _, e := range effects {
-		s.do(e)
+	queue := []Input{in}
+	for len(queue) > 0 {
+		in, queue = queue[0], queue[1:]
+		next, nf, effects := transition(s.state, s.fl, in)
+		if next != s.state {
+			s.sup.log.Debugf("%s: %s -> %s (%s)", s.spec.Name, s.state, next, in.Event)
+		}
+		s.setState(next)
+		s.fl = nf
+		for _, e := range effects {
+			if follow, ok := s.do(e); ok {
+				queue = append(queue, follow)
+			}
+		}
 	}
 	s.publish()
 	s.notify()
 }
 
+// setState moves to next. The timer and the watch of the state left are
+// called off: they were its deadline and its wait, not the next state's.
 func (s *Service) setState(next State) {
 	if next != s.state {
 		s.state = next
+		s.disarm()
+		s.unwatch()
 		s.mu.Lock()
 		s.snap.Since = time.Now()
 		s.mu.Unlock()
 	}
 }
 
-func (s *Service) do(e Effect) {
+// do runs one effect; ok reports a follow-up input for apply's queue.
+func (s *Service) do(e Effect) (follow Input, ok bool) {
 	switch e {
 	case DoSpawn:
-		s.spawn()
+		return s.spawn(), true
 	case DoSignalStop:
 		s.signal(s.stopSignal())
 		s.signal(syscall.SIGCONT) // a stopped group must see it
@@ -244,22 +301,37 @@ func (s *Service) do(e Effect) {
 		s.arm(d)
 	case DoArmRestartNow:
 		s.arm(0)
-	case DoCancelTimer:
-		s.disarm()
+	case DoKillLeftovers:
+		s.killLeftovers()
 	case DoCleanup:
-		s.cleanup()
+		return s.cleanup()
 	case DoDrain:
-		s.drain()
+		return s.drain()
+	case DoFinish:
+		return s.finish()
+	case DoKillFinish:
+		if s.finishProc != nil {
+			s.sup.log.Warnf("%s: finish still running after %s: killing it", s.spec.Name, s.finishTimeout())
+			_ = s.finishProc.Signal(syscall.SIGKILL)
+		}
+	case DoWarnNotEmpty:
+		then := "settling down anyway"
+		if s.state == StateStarting {
+			then = "starting anyway"
+		}
+		s.sup.log.Warnf("%s: %s not empty %s after SIGKILL; %s", s.spec.Name, describe(s.group), cleanupWait, then)
 	case DoLogGiveUp:
 		s.reason = fmt.Sprintf("crash loop: %d deaths in a row, each within %s of starting", s.fastDeaths, s.sup.o.Restart.StableAfter)
 		s.sup.log.Warnf("%s: %s; not restarting (state failed). `hermes-init ctl start %s` starts it again", s.spec.Name, s.reason, s.ctlName())
 	}
+	return Input{}, false
 }
 
-// spawn kills what an earlier run left in the cgroup, then starts the process.
-func (s *Service) spawn() {
+// spawn starts the process (its cgroup was emptied in state cleaning) and
+// says how that went: EvSpawned or EvSpawnFailed.
+func (s *Service) spawn() Input {
 	s.reason = ""
-	s.cleanup()
+	s.stopAt = time.Time{}
 	path, err := Resolve(s.spec.Argv[0], s.spec.Env)
 	if err == nil {
 		err = s.group.Fresh()
@@ -272,8 +344,7 @@ func (s *Service) spawn() {
 		s.fastDeaths++
 		s.sup.log.Warnf("%s: %v", s.spec.Name, err)
 		s.reason = err.Error()
-		s.apply(Input{Event: EvSpawnFailed, Fast: true, GiveUp: s.givesUp()})
-		return
+		return Input{Event: EvSpawnFailed, Fast: true, GiveUp: s.givesUp()}
 	}
 	if s.spawns > 0 {
 		s.restarts++
@@ -282,7 +353,7 @@ func (s *Service) spawn() {
 	s.proc, s.started, s.oomBefore = p, p.Started, s.group.OOMKills()
 	s.group.SetLeader(p.Pid, p.Pid, false)
 	s.sup.log.Infof("%s: started, pid %d", s.spec.Name, p.Pid)
-	s.apply(Input{Event: EvSpawned})
+	return Input{Event: EvSpawned}
 }
 
 func (s *Service) start(path string) (*Process, error) {
@@ -401,13 +472,8 @@ func (s *Service) exited(ex Exit) {
 		s.sup.log.Infof("%s (pid %d) exited with status %d after %s", s.spec.Name, ex.Pid, code, ran.Round(time.Millisecond))
 	}
 	s.lastExit = le
-	in := Input{Event: EvExit, Verdict: gateway.ClassifyExit(ex.Status.ExitStatus(), ex.Status.Signaled())}
-	if len(s.spec.Finish) > 0 {
-		// While ./finish runs the process is gone (s6-svstat: down, not
-		// ready): show it with no pid and its exit, in the state it died in.
-		s.publish()
-		in.Verdict = s.finish(ex)
-	} else if s.spec.AlwaysRestart {
+	in := Input{Event: EvExit, Verdict: gateway.ClassifyExit(ex.Status.ExitStatus(), ex.Status.Signaled()), Finish: len(s.spec.Finish) > 0}
+	if !in.Finish && s.spec.AlwaysRestart {
 		in.Verdict = gateway.VerdictRestartBackoff
 	}
 	if s.state == StateUp || s.state == StateStarting {
@@ -419,6 +485,7 @@ func (s *Service) exited(ex Exit) {
 		}
 		in.GiveUp = in.Fast && s.givesUp()
 	}
+	s.exitIn, s.exitStatus = in, ex.Status
 	s.apply(in)
 }
 
@@ -431,54 +498,65 @@ func (s *Service) stopTimeout() time.Duration {
 	return s.spec.StopTimeout
 }
 
-// finish runs the s6 ./finish of the service after an exit and turns its
-// status into a verdict: 125 keeps the service down, anything else restarts
-// it. It runs outside the service's cgroup (which may still hold leftovers)
-// and is killed after FinishTimeout.
-func (s *Service) finish(ex Exit) gateway.Verdict {
+// finish starts the s6 ./finish of the service after an exit, with the
+// exit's code and signal as its arguments, and arms its timeout. It runs
+// outside the service's cgroup (which may still hold leftovers). Its exit is
+// EvFinished (see finished); one that cannot start is EvFinished at once,
+// with the verdict of any other status: restart.
+func (s *Service) finish() (Input, bool) {
 	code, sig := 256, 0
-	if ex.Status.Exited() {
-		code = ex.Status.ExitStatus()
-	} else if ex.Status.Signaled() {
-		sig = int(ex.Status.Signal())
+	if s.exitStatus.Exited() {
+		code = s.exitStatus.ExitStatus()
+	} else if s.exitStatus.Signaled() {
+		sig = int(s.exitStatus.Signal())
 	}
 	argv := append(append([]string(nil), s.spec.Finish...), strconv.Itoa(code), strconv.Itoa(sig))
-	timeout := s.spec.FinishTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
 	files, closeAfter, err := s.files()
 	if err != nil {
 		files = []*os.File{s.sup.devnull, s.sup.devnull, s.sup.devnull}
 	}
-	defer func() {
-		for _, f := range closeAfter {
-			f.Close()
-		}
-	}()
 	p, err := s.sup.spawner.start(Spec{
 		Name: s.spec.Name + " finish", Path: argv[0], Argv: argv, Env: s.spec.Env, Dir: s.spec.Dir,
 		Files: files[:3], Cred: s.spec.Cred,
 	}, -1)
+	for _, f := range closeAfter {
+		f.Close() // ./finish has its copies
+	}
 	if err != nil {
 		s.sup.log.Warnf("%s: finish: %v", s.spec.Name, err)
-		return gateway.VerdictRestartBackoff
+		return s.finishedInput(gateway.VerdictRestartBackoff), true
 	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	var fx Exit
-	select {
-	case fx = <-p.Exit:
-	case <-t.C:
-		s.sup.log.Warnf("%s: finish still running after %s: killing it", s.spec.Name, timeout)
-		_ = p.Signal(syscall.SIGKILL)
-		fx = <-p.Exit
-	}
-	p.Release()
+	s.finishProc = p
+	s.arm(s.finishTimeout())
+	return Input{}, false
+}
+
+// finished turns ./finish's exit into EvFinished: 125 keeps the service
+// down (s6: permanently down until told otherwise), anything else restarts
+// it, a kill after the timeout too.
+func (s *Service) finished(fx Exit) {
+	s.finishProc.Release()
+	s.finishProc = nil
+	verdict := gateway.VerdictRestartBackoff
 	if fx.Status.Exited() && fx.Status.ExitStatus() == 125 {
-		return gateway.VerdictStop // s6: permanently down until told otherwise
+		verdict = gateway.VerdictStop
 	}
-	return gateway.VerdictRestartBackoff
+	s.apply(s.finishedInput(verdict))
+}
+
+// finishedInput is EvFinished with verdict, for the exit ./finish followed.
+func (s *Service) finishedInput(verdict gateway.Verdict) Input {
+	in := s.exitIn
+	in.Event, in.Verdict, in.Finish = EvFinished, verdict, false
+	return in
+}
+
+// finishTimeout bounds ./finish.
+func (s *Service) finishTimeout() time.Duration {
+	if s.spec.FinishTimeout > 0 {
+		return s.spec.FinishTimeout
+	}
+	return defaultFinishTimeout
 }
 
 func (s *Service) givesUp() bool {
@@ -503,13 +581,15 @@ func (s *Service) kill() {
 	}
 }
 
-// drain ends what a stopped service left behind (setsid tools, helpers that
-// outlived it) the way a stop treats the service itself: SIGTERM, the rest of
-// the stop's grace, then SIGKILL, so that a tool that saves its work on
-// SIGTERM gets the chance.
-func (s *Service) drain() {
+// drain begins the end of what a stopped service left behind (setsid tools,
+// helpers that outlived it) the way a stop treats the service itself:
+// SIGTERM, then until the rest of the stop's grace the watch for the cgroup
+// to empty (EvEmpty), then SIGKILL (EvTimeout: cleaning), so that a tool
+// that saves its work on SIGTERM gets the chance. Nothing left is EvEmpty at
+// once; no grace left is EvTimeout at once.
+func (s *Service) drain() (Input, bool) {
 	if !s.group.Populated() {
-		return
+		return Input{Event: EvEmpty}, true
 	}
 	n, _ := s.group.Signal(syscall.SIGTERM)
 	_, _ = s.group.Signal(syscall.SIGCONT)
@@ -518,24 +598,35 @@ func (s *Service) drain() {
 		wait = s.sup.o.Grace
 	}
 	s.sup.log.Debugf("%s: %d leftover processes got SIGTERM, %s to go", s.spec.Name, n, max(wait, 0))
-	if wait > 0 && s.group.WaitEmpty(wait) {
-		return
+	if wait <= 0 {
+		return Input{Event: EvTimeout}, true
 	}
-	s.cleanup()
+	s.watchEmpty()
+	s.arm(wait)
+	return Input{}, false
 }
 
 // cleanup kills whatever is left in the cgroup (tools that outlived the
-// gateway, or a previous run's), waiting a bounded time for it to empty.
-func (s *Service) cleanup() {
+// gateway, or a previous run's) and watches it empty, at most cleanupWait
+// (EvEmpty, or EvTimeout). Nothing left is EvEmpty at once.
+func (s *Service) cleanup() (Input, bool) {
+	if !s.group.Populated() {
+		return Input{Event: EvEmpty}, true
+	}
+	s.killLeftovers()
+	s.watchEmpty()
+	s.arm(cleanupWait)
+	return Input{}, false
+}
+
+// killLeftovers SIGKILLs whatever is left in the cgroup, without waiting.
+func (s *Service) killLeftovers() {
 	if !s.group.Populated() {
 		return
 	}
 	pids, _ := s.group.Pids()
 	s.sup.log.Infof("%s: killing %d leftover processes %s", s.spec.Name, len(pids), pidList(pids))
 	s.kill()
-	if !s.group.WaitEmpty(cleanupWait) {
-		s.sup.log.Warnf("%s: %s not empty %s after SIGKILL; starting anyway", s.spec.Name, describe(s.group), cleanupWait)
-	}
 }
 
 // pidList shows at most 10 pids, for a log line.
@@ -559,6 +650,21 @@ func (s *Service) disarm() {
 	}
 }
 
+// watchEmpty starts the state's watch of the cgroup (EvEmpty).
+func (s *Service) watchEmpty() {
+	s.unwatch()
+	s.emptyStop = make(chan struct{})
+	s.emptyC = s.group.WatchEmpty(s.emptyStop)
+}
+
+// unwatch calls the watch of the cgroup off.
+func (s *Service) unwatch() {
+	if s.emptyStop != nil {
+		close(s.emptyStop)
+		s.emptyStop, s.emptyC = nil, nil
+	}
+}
+
 func (s *Service) pid() int {
 	if s.proc != nil {
 		return s.proc.Pid
@@ -573,14 +679,19 @@ func (s *Service) ctlName() string {
 	return s.spec.Name
 }
 
-// publish copies the owned state into the snapshot Status returns.
+// publish copies the owned state into the snapshot Status returns: the true
+// state, the pid of the process (0 while there is none: backoff, finishing,
+// draining, cleaning...), its last exit and what is wanted.
 func (s *Service) publish() {
 	want := "down"
-	if s.state == StateStarting || s.state == StateUp || s.state == StateBackoff || s.fl.wantUp {
+	switch {
+	case s.state == StateStarting || s.state == StateUp || s.state == StateBackoff || s.fl.wantUp:
 		want = "up"
+	case s.state == StateFinishing && !s.fl.stopped && !s.fl.shutdown:
+		want = "up" // an exit of its own: up again unless ./finish says otherwise
 	}
-	if s.fl.once && !s.fl.wantUp {
-		want = "down" // s6-svc -o: runs, but is not restarted
+	if s.fl.once && (!s.fl.wantUp || s.state == StateCleaning) {
+		want = "down" // s6-svc -o: runs, but is not restarted (a restart asked during a stop is)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -622,7 +733,7 @@ func (s *Service) notify() {
 	for _, w := range s.waiters {
 		switch {
 		case w.ctx.Err() != nil:
-		case w.until(s.state):
+		case w.until(s.state), w.yield && w.starts < s.starts && (s.proc == nil || s.pid() != w.pid):
 			w.reply <- st
 		default:
 			keep = append(keep, w)

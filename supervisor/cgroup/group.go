@@ -308,6 +308,76 @@ func (g *Group) WaitEmpty(timeout time.Duration) bool {
 	}
 }
 
+// WatchEmpty watches the group in a goroutine of its own and closes the
+// returned channel once the group is empty; closing stop ends the watch
+// (the channel then stays open). Unlike WaitEmpty it never blocks its
+// caller, so a service's goroutine can select on it beside its commands.
+// In v2 the kernel's notification of cgroup.events wakes it (inotify, no
+// polling); elsewhere, or when inotify is refused, it polls as WaitEmpty
+// does.
+func (g *Group) WatchEmpty(stop <-chan struct{}) <-chan struct{} {
+	empty := make(chan struct{})
+	// The goroutine looks at a copy of what Populated reads: the caller
+	// may set a new leader (SetLeader) while a called-off watch still
+	// finishes its last look.
+	g = &Group{name: g.name, tree: g.tree, v2: g.v2, v1: g.v1, fd: -1, pgid: g.pgid, leader: g.leader, sole: g.sole}
+	go func() {
+		var w *os.File
+		if g.v2 != "" {
+			w = watchModify(filepath.Join(g.v2, "cgroup.events"))
+		}
+		defer func() {
+			if w != nil {
+				w.Close()
+			}
+		}()
+		buf := make([]byte, 4096)
+		for step := time.Millisecond; ; step = min(step*2, 20*time.Millisecond) {
+			// The watch is in place before this look, so an emptying
+			// after it is always heard.
+			populated := g.Populated()
+			select {
+			case <-stop:
+				return // also when it emptied: a stopped watch never closes
+			default:
+			}
+			if !populated {
+				close(empty)
+				return
+			}
+			if w != nil {
+				// Wake at an event, or now and then to see stop.
+				_ = w.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+				if _, err := w.Read(buf); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+					w.Close()
+					w = nil // poll from now on
+				}
+				continue
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(step):
+			}
+		}
+	}()
+	return empty
+}
+
+// watchModify is an inotify watch for modifications of file, readable
+// through the poller (so that a read deadline works), or nil.
+func watchModify(file string) *os.File {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return nil
+	}
+	if _, err := unix.InotifyAddWatch(fd, file, unix.IN_MODIFY); err != nil {
+		_ = unix.Close(fd)
+		return nil
+	}
+	return os.NewFile(uintptr(fd), "inotify:"+file)
+}
+
 // OOMKills returns how many processes of the group the OOM killer has killed
 // (memory.events oom_kill in v2, memory.oom_control oom_kill in v1).
 func (g *Group) OOMKills() uint64 {

@@ -71,3 +71,47 @@ func TestCgroupUsableAfterKill(t *testing.T) {
 	is.Equal(ws.ExitStatus(), 0)
 	is.NoErr(g.Remove())
 }
+
+// TestWatchEmpty: the watch stays open while a process lives in the group,
+// closes once the group empties, and a stopped watch never closes.
+func TestWatchEmpty(t *testing.T) {
+	is := is.New(t)
+	tr := testTree(t)
+	g, err := tr.NewGroup("svc", Limits{})
+	is.NoErr(err)
+	defer func() { is.NoErr(g.Remove()) }()
+
+	select {
+	case <-g.WatchEmpty(nil):
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watch of an empty group did not close")
+	}
+
+	pid, err := syscall.ForkExec("/bin/sleep", []string{"sleep", "1000"}, &syscall.ProcAttr{
+		Sys: &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: g.CgroupFD()}})
+	is.NoErr(err)
+	stop := make(chan struct{})
+	empty := g.WatchEmpty(stop)
+	stopped := make(chan struct{})
+	abandoned := g.WatchEmpty(stopped)
+	close(stopped)
+	select {
+	case <-empty:
+		t.Fatal("the watch closed while the group holds a process")
+	case <-time.After(200 * time.Millisecond):
+	}
+	is.NoErr(g.Kill())
+	var ws syscall.WaitStatus
+	_, _ = syscall.Wait4(pid, &ws, 0, nil)
+	select {
+	case <-empty:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watch did not close within 10s of the group emptying")
+	}
+	close(stop)
+	select {
+	case <-abandoned:
+		t.Fatal("a stopped watch closed")
+	case <-time.After(300 * time.Millisecond):
+	}
+}

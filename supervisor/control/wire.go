@@ -68,14 +68,20 @@ const (
 	CodeInternal       = "internal"        // a bug: the Handler panicked or never answered
 )
 
-// The states of a slot, as SlotStatus.State carries them.
+// The states of a slot, as SlotStatus.State carries them. In finishing,
+// draining and cleaning the process is gone (pid 0): ./finish runs; a
+// stop's leftovers got SIGTERM and have the rest of the grace; leftovers
+// got SIGKILL and the cgroup is about to be empty.
 const (
-	StateDown     = "down"
-	StateStarting = "starting"
-	StateUp       = "up"
-	StateStopping = "stopping"
-	StateBackoff  = "backoff"
-	StateFailed   = "failed"
+	StateDown      = "down"
+	StateStarting  = "starting"
+	StateUp        = "up"
+	StateStopping  = "stopping"
+	StateBackoff   = "backoff"
+	StateFailed    = "failed"
+	StateFinishing = "finishing"
+	StateDraining  = "draining"
+	StateCleaning  = "cleaning"
 )
 
 // The wanted states, as SlotStatus.Want and Request.State carry them.

@@ -58,11 +58,19 @@ func TestViewOf(t *testing.T) {
 	is.True(!v.up && v.wantUp && v.normallyUp && v.ready())
 	is.Equal(v.exitCode, 1)
 	is.Equal(v.pid, 0)
-	st = control.SlotStatus{State: control.StateUp, Want: control.WantUp, LastExit: &control.Exit{Signal: "TERM", At: now}}
+	st = control.SlotStatus{State: control.StateFinishing, Want: control.WantUp, LastExit: &control.Exit{Signal: "TERM", At: now}}
 	v = viewOf(st, dir, now) // process gone, ./finish running
-	is.True(v.finishing && !v.ready())
+	is.True(!v.up && v.finishing && !v.ready())
 	is.Equal(v.signal, "SIGTERM")
 	is.Equal(v.signum, 15)
+	st.State, st.Want = control.StateDraining, control.WantDown
+	is.True(!viewOf(st, dir, now).ready()) // a stop's leftovers still have their grace
+	st.State = control.StateCleaning
+	is.True(!viewOf(st, dir, now).ready()) // on the way down: not over yet
+	st.Want = control.WantUp
+	is.True(viewOf(st, dir, now).ready()) // about to start: down and ready, as in backoff
+	st.State, st.Want = control.StateUp, control.WantUp
+	is.True(viewOf(st, dir, now).ready()) // no pid in up is no longer read as ./finish running
 	os.WriteFile(filepath.Join(dir, "down"), nil, 0o644)
 	v = viewOf(control.SlotStatus{State: control.StateUp, Pid: 7, UptimeSeconds: 2}, dir, now)
 	is.True(v.up && !v.normallyUp && !v.wantUp)

@@ -15,7 +15,7 @@ import (
 type view struct {
 	up         bool // a process runs the service
 	upReady    bool // it runs and said it is ready (notification-fd)
-	finishing  bool // the process is gone and ./finish runs
+	finishing  bool // the process is gone and its end is not over: ./finish runs, or its leftovers are being ended
 	wantUp     bool
 	normallyUp bool // no ./down file
 	pid        int
@@ -32,10 +32,16 @@ func viewOf(st control.SlotStatus, dir string, now time.Time) view {
 		pid: st.Pid, up: st.Pid > 0, wantUp: st.Want == control.WantUp,
 		exitCode: -1, signum: -1, signal: "NA",
 	}
-	// The supervisor shows the process gone, in the state it died in, while
-	// ./finish runs (a starting service has no process yet either, but that
-	// lasts until the fork).
-	v.finishing = !v.up && (st.State == control.StateUp || st.State == control.StateStopping)
+	// s6-supervise is not ready for a start until ./finish is over; here
+	// neither while a stop's leftovers get their grace (draining) or the
+	// cgroup empties after SIGKILL on the way down (cleaning, wanted down).
+	// A cleaning before a start is a down about to come up, as backoff.
+	switch st.State {
+	case control.StateFinishing, control.StateDraining:
+		v.finishing = true
+	case control.StateCleaning:
+		v.finishing = !v.wantUp
+	}
 	_, err := os.Stat(filepath.Join(dir, "down"))
 	v.normallyUp = os.IsNotExist(err)
 	switch {
@@ -64,7 +70,8 @@ func viewOf(st control.SlotStatus, dir string, now time.Time) view {
 
 // ready is s6's flagready: a running service is ready once it has said so
 // on its notification fd (never without one, as in s6); a stopped one is
-// ready to be started unless ./finish still runs.
+// ready to be started unless ./finish still runs or its leftovers are
+// still being ended.
 func (v view) ready() bool {
 	if v.up {
 		return v.upReady
